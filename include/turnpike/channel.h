@@ -14,13 +14,18 @@
 #include <turnpike/byteorder.h>
 #include <turnpike/wire.h>
 
-#define TP_CHANNEL_MIN	    0x4000 /**< RFC 8656 §12: first valid channel number */
-#define TP_CHANNEL_MAX	    0x4FFF /**< last valid one; 0x5000-0x7FFF are reserved */
-#define TP_CHANDATA_HDR_LEN 4	   /**< channel number + length */
+/**
+ * Channel numbers turnpike accepts. RFC 8656 §12 narrowed the range to 0x4000-0x4FFF, but RFC
+ * 5766 allowed 0x4000-0x7FFE and deployed clients (libwebrtc, coturn's) still pick numbers up to
+ * 0x7FFF; refusing those would break their channels at random, so the old range is kept.
+ */
+#define TP_CHANNEL_MIN	    0x4000
+#define TP_CHANNEL_MAX	    0x7FFF
+#define TP_CHANDATA_HDR_LEN 4 /**< channel number + length */
 
 /** A parsed ChannelData message, pointing into the caller's buffer. */
 struct tp_chandata {
-	uint16_t channel;    /**< 0x4000..0x4FFF */
+	uint16_t channel;    /**< TP_CHANNEL_MIN..TP_CHANNEL_MAX */
 	uint16_t len;	     /**< application data length */
 	const uint8_t *data; /**< application data */
 };

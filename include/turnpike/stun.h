@@ -25,7 +25,8 @@
 #define TP_STUN_TID_LEN	     12		 /**< bytes in a transaction ID */
 #define TP_STUN_MAGIC_COOKIE 0x2112A442u /**< RFC 8489 §5 */
 #define TP_STUN_FP_XOR	     0x5354554eu /**< RFC 8489 §14.7: "STUN" XORed into the CRC */
-#define TP_STUN_MAX_LEN	     (TP_STUN_HDR_LEN + 0xfffc) /**< largest possible message */
+/** Largest message turnpike handles, header included: 16-bit offsets index it, so 0xfffc. */
+#define TP_STUN_MAX_LEN 0xfffc
 
 /* RFC 8489 §14.3, §14.9, §14.10, §14.14, §14.8; RFC 8489 §14.16. Lengths in bytes. */
 #define TP_STUN_USERNAME_MAX 508 /**< USERNAME: fewer than 509 bytes */

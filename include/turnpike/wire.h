@@ -33,7 +33,7 @@
 	X(NOSPACE, "output buffer too small")                         \
 	X(ARG, "invalid argument")                                    \
 	X(CHAN_SHORT, "ChannelData shorter than its header")          \
-	X(CHAN_NUMBER, "channel number outside 0x4000-0x4FFF")        \
+	X(CHAN_NUMBER, "channel number outside 0x4000-0x7FFF")        \
 	X(CHAN_LEN, "ChannelData length runs past the datagram")      \
 	X(FRAME_KIND, "stream frame is neither STUN nor ChannelData") \
 	X(FRAME_LEN, "stream frame length impossible or over the limit")
@@ -67,7 +67,9 @@ static inline enum tp_wire_kind tp_wire_classify(const uint8_t *p, size_t len)
 		return TP_WIRE_KIND_OTHER;
 	if (p[0] <= 3)
 		return TP_WIRE_KIND_STUN;
-	if (p[0] >= 64 && p[0] <= 79)
+	/* RFC 7983 gives 64-79 to TURN channels; 80-127 are unassigned there and carry the
+	 * channel numbers that RFC 5766 clients still use. */
+	if (p[0] >= 64 && p[0] <= 127)
 		return TP_WIRE_KIND_CHANNEL;
 	return TP_WIRE_KIND_OTHER;
 }

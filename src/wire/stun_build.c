@@ -54,8 +54,7 @@ uint8_t *tp_stun_add_space(struct tp_stun_builder *b, uint16_t type, size_t len)
 		fail(b, -TP_WIRE_EFP_NOT_LAST);
 		return NULL;
 	}
-	if (len > 0xffff || b->len + 4 + padded > b->cap ||
-	    b->len + 4 + padded - TP_STUN_HDR_LEN > 0xfffc) {
+	if (len > 0xffff || b->len + 4 + padded > b->cap || b->len + 4 + padded > TP_STUN_MAX_LEN) {
 		fail(b, -TP_WIRE_ENOSPACE);
 		return NULL;
 	}
@@ -280,7 +279,7 @@ int tp_stun_data_head(uint8_t *out, size_t cap, const uint8_t tid[TP_STUN_TID_LE
 		return -TP_WIRE_EARG;
 	head = tp_stun_data_head_len(peer);
 	total = head + (payload_len + 3) / 4 * 4;
-	if (total - TP_STUN_HDR_LEN > 0xfffc)
+	if (total > TP_STUN_MAX_LEN)
 		return -TP_WIRE_ENOSPACE;
 	if (cap < head)
 		return -TP_WIRE_ENOSPACE;

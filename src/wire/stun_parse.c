@@ -50,6 +50,12 @@ int tp_stun_parse(struct tp_stun_msg *m, const uint8_t *buf, size_t len)
 		return -TP_WIRE_ELEN_ALIGN;
 	if ((size_t)mlen + TP_STUN_HDR_LEN != len)
 		return -TP_WIRE_ELEN_MISMATCH;
+	/*
+	 * struct tp_stun_msg holds 16-bit offsets. A stream can carry up to 20 + 0xfffc bytes;
+	 * past TP_STUN_MAX_LEN, len, scan_end and attribute offsets would wrap onto the header.
+	 */
+	if (len > TP_STUN_MAX_LEN)
+		return -TP_WIRE_ELEN_MISMATCH;
 
 	m->buf = buf;
 	m->len = (uint16_t)len;

@@ -191,9 +191,9 @@ START_TEST(classify_first_byte)
 	uint8_t b[1];
 
 	for (unsigned v = 0; v < 256; v++) {
-		enum tp_wire_kind want = v <= 3		      ? TP_WIRE_KIND_STUN
-					 : v >= 64 && v <= 79 ? TP_WIRE_KIND_CHANNEL
-							      : TP_WIRE_KIND_OTHER;
+		enum tp_wire_kind want = v <= 3		       ? TP_WIRE_KIND_STUN
+					 : v >= 64 && v <= 127 ? TP_WIRE_KIND_CHANNEL
+							       : TP_WIRE_KIND_OTHER;
 
 		b[0] = (uint8_t)v;
 		ck_assert_int_eq(tp_wire_classify(b, 1), want);
