@@ -232,8 +232,14 @@ uint32_t tp_alloc_find(struct tp_engine *e, uint8_t transport, const struct tp_a
 		struct tp_alloc *a = alloc_at(e, i);
 
 		if (a->transport == transport && tp_addr_eq(&a->client, client) &&
-		    tp_addr_eq(&a->server, server))
+		    tp_addr_eq(&a->server, server)) {
+			/* Due but not yet reaped by the timer wheel: it is gone already. */
+			if (a->tl.expires <= e->now_s) {
+				tp_alloc_delete(e, i, TP_EVENT_ALLOC_EXPIRED);
+				return TP_NIL;
+			}
 			return i;
+		}
 	}
 	return TP_NIL;
 }
@@ -640,6 +646,11 @@ static void peer_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp
 		return;
 	}
 	a = alloc_at(e, ai);
+	if (a->tl.expires <= e->now_s) {
+		tp_alloc_delete(e, ai, TP_EVENT_ALLOC_EXPIRED);
+		drop(e, v, TP_DROP_RELAY_NO_ALLOCATION);
+		return;
+	}
 	if (!alloc_has_family(a, pkt->src.family)) {
 		drop(e, v, TP_DROP_FAMILY_MISMATCH);
 		return;

@@ -211,10 +211,8 @@ static int peer_check(struct tp_req *r, const struct tp_alloc *a, const struct t
 {
 	if (!family_ok(a, peer))
 		return 443;
-	if (!tp_acl_allowed(&r->e->pol->acl, peer)) {
-		tp_stat_add(&r->e->stats.drop[TP_DROP_PEER_DENIED], 1);
-		return 403;
-	}
+	if (!tp_acl_allowed(&r->e->pol->acl, peer))
+		return 403; /* counted as a 403 response, not as a drop */
 	return 0;
 }
 

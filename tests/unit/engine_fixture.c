@@ -219,6 +219,15 @@ uint64_t tw_drops(enum tp_drop why)
 	return n;
 }
 
+uint64_t tw_error_code(enum tp_stat_error code)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < W->nshards; i++)
+		n += tp_stat_read(&tp_engine_stats(W->e[i])->error_code[code]);
+	return n;
+}
+
 uint64_t tw_ctr(enum tp_counter c)
 {
 	uint64_t n = 0;

@@ -100,6 +100,7 @@ struct tp_cidr tw_cidr(const char *s);
 
 /* Counters summed over the shards. */
 uint64_t tw_drops(enum tp_drop why);
+uint64_t tw_error_code(enum tp_stat_error code);
 uint64_t tw_ctr(enum tp_counter c);
 uint64_t tw_wire_errors(void);
 uint32_t tw_allocations(void);

@@ -85,7 +85,9 @@ START_TEST(internal_peers_403)
 	ck_assert_msg(chan_bind(&c, denied[_i]) == 403, "ChannelBind %s allowed", denied[_i]);
 	ck_assert_uint_eq(tw_ctr(TP_CTR_PERM_CREATED), 0);
 	ck_assert_uint_eq(tw_ctr(TP_CTR_CHAN_BOUND), 0);
-	ck_assert_uint_eq(tw_drops(TP_DROP_PEER_DENIED), 2);
+	/* Refusals are answered, so they count as 403 responses, not as drops. */
+	ck_assert_uint_eq(tw_error_code(TP_SE_403), 2);
+	ck_assert_uint_eq(tw_drops(TP_DROP_PEER_DENIED), 0);
 	/* Nor can a Send indication reach it. */
 	tc_sendind(&c, denied[_i], payload, 3, false);
 	ck_assert_uint_eq(c.v.kind, TP_VERDICT_DROP);

@@ -245,6 +245,27 @@ START_TEST(permission_expiry_without_tick)
 }
 END_TEST
 
+START_TEST(allocation_expiry_without_tick)
+{
+	struct tp_verdict v;
+	struct tc c;
+
+	/* An allocation past its lifetime relays nothing, whether or not the timers ran. */
+	tw_start();
+	tc_init(&c, TW_CLIENT, "alice", "alice-pw");
+	tc_allocate(&c);
+	ck_assert_uint_eq(tw_allocations(), 1);
+	tw_advance_ms(600 * 1000);
+	tw_from_peer(TW_PEER, &c.relay[0], payload, sizeof(payload), &v);
+	ck_assert_uint_eq(v.kind, TP_VERDICT_DROP);
+	ck_assert_uint_eq(v.reason, TP_DROP_RELAY_NO_ALLOCATION);
+	ck_assert_uint_eq(tw_allocations(), 0);
+	ck_assert_uint_eq(tw_ctr(TP_CTR_ALLOC_EXPIRED), 1);
+	/* And a Refresh finds nothing to refresh. */
+	ck_assert_int_eq(tc_do(&c, &(struct treq){ .method = TP_STUN_REFRESH }), 437);
+}
+END_TEST
+
 START_TEST(channel_expires)
 {
 	static const uint8_t data[] = { 1, 2, 3, 4 };
@@ -384,6 +405,7 @@ TCase *engine_tcase_lifecycle(void)
 	tcase_add_test(tc, large_clock_jump_expires_everything);
 	tcase_add_test(tc, permission_expires);
 	tcase_add_test(tc, permission_expiry_without_tick);
+	tcase_add_test(tc, allocation_expiry_without_tick);
 	tcase_add_test(tc, channel_expires);
 	tcase_add_test(tc, conn_closed_deletes_tcp_allocation);
 	tcase_add_test(tc, channel_needs_its_permission);
