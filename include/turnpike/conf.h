@@ -141,6 +141,12 @@ struct tp_conf_log {
 	enum tp_conf_log_level level; /**< "level" (default "info") */
 };
 
+/** The Prometheus metrics endpoint (`metrics`, docs/metrics.md). */
+struct tp_conf_metrics {
+	bool enabled;	       /**< true when the "metrics" object is present */
+	struct tp_addr listen; /**< "listen": TCP address and port of the HTTP endpoint */
+};
+
 /** A loaded, validated configuration. Read-only for everyone. */
 struct tp_config {
 	const char *name;     /**< the file name (or name given to the string loader) */
@@ -154,6 +160,7 @@ struct tp_config {
 	struct tp_conf_peers peers;	    /**< "peers" */
 	struct tp_conf_dataplane dataplane; /**< "dataplane" */
 	struct tp_conf_log log;		    /**< "log" */
+	struct tp_conf_metrics metrics;	    /**< "metrics"; absent: disabled */
 };
 
 /**

@@ -10,6 +10,7 @@
 #include <turnpike/conf.h>
 #include <turnpike/engine.h>
 #include <turnpike/log.h>
+#include <turnpike/metrics.h>
 #include <turnpike/platform.h>
 #include <turnpike/sockdp.h>
 
@@ -74,7 +75,36 @@ struct runtime {
 	struct tp_engine_policy *pol;
 	struct tp_engine_shared *sh;
 	struct tp_sockdp *dp;
+	struct tp_metrics *metrics;	     /* NULL when disabled */
+	struct tp_conf_metrics metrics_conf; /* as started: a reload does not move it */
 };
+
+/* The metrics endpoint reads the data plane through these, so src/ctl needs no sockdp.h. */
+static void metrics_stats(void *ctx, struct tp_stats *sum)
+{
+	tp_sockdp_stats(ctx, sum);
+}
+
+static uint32_t metrics_workers(void *ctx)
+{
+	return tp_sockdp_workers(ctx);
+}
+
+/* The endpoint keeps the socket it started with; say so when the file now wants another. */
+static void metrics_reload_check(const struct runtime *rt, const struct tp_config *cfg)
+{
+	const struct tp_conf_metrics *was = &rt->metrics_conf, *now = &cfg->metrics;
+	char a[TP_ADDR_STRLEN] = "(disabled)";
+
+	if (was->enabled == now->enabled &&
+	    (!was->enabled || tp_addr_eq(&was->listen, &now->listen)))
+		return;
+	if (was->enabled)
+		tp_addr_format(&was->listen, a, sizeof(a), true);
+	tp_log(TP_LOG_WARN,
+	       "%s: .metrics changed; it needs a restart, the metrics endpoint stays %s%s",
+	       rt->path, was->enabled ? "on " : "", a);
+}
 
 static void reload(struct runtime *rt)
 {
@@ -102,6 +132,7 @@ static void reload(struct runtime *rt)
 		tp_config_destroy(cfg);
 		return;
 	}
+	metrics_reload_check(rt, cfg);
 	tp_sockdp_set_policy(rt->dp, pol); /* returns once no worker uses the old policy */
 	tp_engine_policy_destroy(rt->pol);
 	tp_config_destroy(rt->cfg);
@@ -114,10 +145,12 @@ static void reload(struct runtime *rt)
 static int run(const char *path)
 {
 	struct runtime rt = { .path = path };
+	struct tp_metrics_source src = { metrics_stats, metrics_workers, NULL };
 	struct tp_sockdp_listener *ls = NULL;
 	struct tp_sockdp_conf sc;
 	char err[ERRLEN] = "";
 	int status = EXIT_FAILURE;
+	bool metrics_failed = false;
 
 	rt.cfg = tp_config_load_file(path, err, sizeof(err));
 	if (!rt.cfg) {
@@ -142,6 +175,14 @@ static int run(const char *path)
 		fprintf(stderr, "turnpike: cannot install signal handlers\n");
 		goto out;
 	}
+	rt.metrics_conf = rt.cfg->metrics;
+	if (rt.metrics_conf.enabled) {
+		rt.metrics = tp_metrics_open(&rt.metrics_conf.listen, err, sizeof(err));
+		if (!rt.metrics) {
+			fprintf(stderr, "turnpike: %s: %s\n", path, err);
+			goto out;
+		}
+	}
 	ls = calloc(rt.cfg->n_listen ? rt.cfg->n_listen : 1, sizeof(*ls));
 	if (!ls)
 		goto out;
@@ -151,6 +192,7 @@ static int run(const char *path)
 		fprintf(stderr, "turnpike: %s\n", err);
 		goto out;
 	}
+	src.ctx = rt.dp;
 	for (size_t i = 0; i < rt.cfg->n_listen; i++) {
 		char a[TP_ADDR_STRLEN];
 
@@ -161,17 +203,33 @@ static int run(const char *path)
 							     : "tls",
 		       a);
 	}
+	if (rt.metrics) {
+		char a[TP_ADDR_STRLEN];
+
+		tp_addr_format(&rt.metrics_conf.listen, a, sizeof(a), true);
+		tp_log(TP_LOG_INFO, "metrics on http://%s/metrics", a);
+	}
 	tp_log(TP_LOG_INFO, "turnpike %s running (realm \"%s\", relay ports %u-%u)", TP_VERSION,
 	       rt.cfg->realm, rt.cfg->relay.port_min, rt.cfg->relay.port_max);
 
 	while (!tp_signal_stop_requested()) {
-		tp_sleep_ms(100);
+		/* The endpoint's wait is the loop's tick: it returns within 100 ms, or at once on a
+		 * signal, like the sleep it replaces. */
+		int rc = rt.metrics ? tp_metrics_poll(rt.metrics, 100, &src) : 0;
+
+		if (rc < 0 && !metrics_failed) {
+			tp_log(TP_LOG_ERROR, "metrics: %s", tp_strerror(rc));
+			metrics_failed = true;
+		}
+		if (!rt.metrics || rc < 0)
+			tp_sleep_ms(100);
 		if (tp_signal_take_reload())
 			reload(&rt);
 	}
 	tp_log(TP_LOG_INFO, "stopping");
 	status = EXIT_SUCCESS;
 out:
+	tp_metrics_close(rt.metrics);
 	tp_sockdp_stop(rt.dp);
 	free(ls);
 	tp_engine_policy_destroy(rt.pol);

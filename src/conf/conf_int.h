@@ -27,15 +27,16 @@
 
 /** What a key holds, and so how the walker converts it. */
 enum conf_kind {
-	CONF_INT,    /* integer in [min, max] -> unsigned field of `size` bytes */
-	CONF_BOOL,   /* true/false -> bool */
-	CONF_STR,    /* UTF-8 string of min..max bytes -> const char * */
-	CONF_ENUM,   /* one of names[] -> unsigned field: values[i], or i without values */
-	CONF_ADDR,   /* bare IP address -> struct tp_addr (family and ip; the port is kept) */
-	CONF_CIDR,   /* "addr/prefix" -> struct tp_cidr */
-	CONF_OBJ,    /* nested object -> struct described by sub */
-	CONF_ARRAY,  /* JSON array -> pointer to elements described by elem, and a size_t count */
-	CONF_CUSTOM, /* anything else: fn does the work */
+	CONF_INT,      /* integer in [min, max] -> unsigned field of `size` bytes */
+	CONF_BOOL,     /* true/false -> bool */
+	CONF_STR,      /* UTF-8 string of min..max bytes -> const char * */
+	CONF_ENUM,     /* one of names[] -> unsigned field: values[i], or i without values */
+	CONF_ADDR,     /* bare IP address -> struct tp_addr (family and ip; the port is kept) */
+	CONF_ENDPOINT, /* "192.0.2.1:9641", "[2001:db8::1]:9641" -> struct tp_addr, port required */
+	CONF_CIDR,     /* "addr/prefix" -> struct tp_cidr */
+	CONF_OBJ,      /* nested object -> struct described by sub */
+	CONF_ARRAY,    /* JSON array -> pointer to elements described by elem, and a size_t count */
+	CONF_CUSTOM,   /* anything else: fn does the work */
 };
 
 /* Flags. */
@@ -45,6 +46,9 @@ enum conf_kind {
 #define CONF_IPV6     (1u << 3) /* CONF_ADDR, CONF_CIDR: IPv6 only */
 #define CONF_SPECIFIC (1u << 4) /* CONF_ADDR, CONF_CIDR: not 0.0.0.0 or :: */
 #define CONF_HOSTBITS (1u << 5) /* CONF_CIDR: an interface address; keep the host bits */
+/* CONF_OBJ: an optional feature. Absent, its struct stays zeroed (no defaults, no required
+ * keys, no check), so the check can mark it enabled when the object is present. */
+#define CONF_OPTIONAL (1u << 6)
 
 struct conf_ctx;
 struct conf_opt;

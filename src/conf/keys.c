@@ -392,6 +392,27 @@ static const struct conf_opt log_opts[] = {
 };
 static const struct conf_schema log_schema = CONF_SCHEMA(log_opts, struct tp_conf_log, NULL);
 
+/* ---- metrics ---- */
+
+/* Runs only when the object is present (CONF_OPTIONAL): that is what turns the endpoint on. */
+static int metrics_check(struct conf_ctx *ctx, void *base)
+{
+	struct tp_conf_metrics *m = base;
+
+	(void)ctx;
+	m->enabled = true;
+	return 0;
+}
+
+static const struct conf_opt metrics_opts[] = {
+	{ .key = "listen",
+	  .kind = CONF_ENDPOINT,
+	  .flags = CONF_REQUIRED,
+	  CONF_AT(struct tp_conf_metrics, listen) },
+};
+static const struct conf_schema metrics_schema =
+	CONF_SCHEMA(metrics_opts, struct tp_conf_metrics, metrics_check);
+
 /* ---- the document ---- */
 
 /* Two listeners that would need the same socket: same protocol (TLS is TCP), family and
@@ -484,12 +505,36 @@ static int check_dpdk(struct conf_ctx *ctx, const struct tp_config *c)
 	return 0;
 }
 
+/* The metrics endpoint is a TCP socket of its own: it must not need a TCP listener's. */
+static int check_metrics(struct conf_ctx *ctx, const struct tp_config *c)
+{
+	const struct tp_addr *m = &c->metrics.listen;
+	char got[TP_ADDR_STRLEN + 2];
+
+	if (!c->metrics.enabled)
+		return 0;
+	for (size_t i = 0; i < c->n_listen; i++) {
+		const struct tp_addr *l = &c->listen[i].addr;
+
+		if (c->listen[i].transport != TP_CONF_UDP && l->family == m->family &&
+		    l->port == m->port &&
+		    (tp_addr_ip_eq(l, m) || conf_addr_unspecified(l) || conf_addr_unspecified(m))) {
+			addr_text(got, sizeof(got), m);
+			return conf_fail(ctx, ".metrics.listen",
+					 "must not use the same TCP address and port as "
+					 ".listen[%lu], got %s port %u",
+					 (unsigned long)i, got, m->port);
+		}
+	}
+	return 0;
+}
+
 static int root_check(struct conf_ctx *ctx, void *base)
 {
 	struct tp_config *c = base;
 	unsigned ports = (unsigned)c->relay.port_max - c->relay.port_min + 1;
 
-	if (check_listeners(ctx, c) < 0)
+	if (check_listeners(ctx, c) < 0 || check_metrics(ctx, c) < 0)
 		return -1;
 	/* Each shard owns a share of the relay ports (DESIGN.md §3), so it needs at least one. */
 	if (c->dataplane.workers > ports)
@@ -510,6 +555,11 @@ static const struct conf_opt root_opts[] = {
 	OBJ("peers", C, peers, peers_schema),
 	OBJ("dataplane", C, dataplane, dataplane_schema),
 	OBJ("log", C, log, log_schema),
+	{ .key = "metrics",
+	  .kind = CONF_OBJ,
+	  .flags = CONF_OPTIONAL,
+	  CONF_AT(C, metrics),
+	  .sub = &metrics_schema },
 };
 const struct conf_schema conf_root_schema = CONF_SCHEMA(root_opts, C, root_check);
 #undef C

@@ -352,6 +352,19 @@ static int parse_addr(struct conf_ctx *ctx, const struct conf_opt *o, const cJSO
 	return 0;
 }
 
+/* An address with a port: the socket a TCP service (the metrics endpoint) listens on. */
+static int parse_endpoint(struct conf_ctx *ctx, const cJSON *item, void *field)
+{
+	struct tp_addr a;
+	char got[80];
+
+	describe(got, sizeof(got), item);
+	if (!cJSON_IsString(item) || tp_addr_parse(&a, item->valuestring) < 0 || !a.port)
+		return conf_fail(ctx, NULL, "must be an address with a port, got %s", got);
+	memcpy(field, &a, sizeof(a));
+	return 0;
+}
+
 static int parse_cidr(struct conf_ctx *ctx, const struct conf_opt *o, const cJSON *item,
 		      void *field)
 {
@@ -447,6 +460,8 @@ static int parse_value(struct conf_ctx *ctx, const struct conf_opt *o, const cJS
 		return parse_enum(ctx, o, item, field);
 	case CONF_ADDR:
 		return parse_addr(ctx, o, item, field);
+	case CONF_ENDPOINT:
+		return parse_endpoint(ctx, item, field);
 	case CONF_CIDR:
 		return parse_cidr(ctx, o, item, field);
 	case CONF_OBJ:
@@ -483,6 +498,8 @@ static int apply_default(struct conf_ctx *ctx, const struct conf_opt *o, void *b
 		memcpy(field, &o->sdef, sizeof(o->sdef));
 		break;
 	case CONF_OBJ:
+		if (o->flags & CONF_OPTIONAL)
+			break; /* the feature is off: its struct stays zeroed */
 		return conf_parse_object(ctx, o->sub, NULL, field);
 	default:
 		break; /* addresses and arrays stay zero: absent */

@@ -391,6 +391,50 @@ static const struct bad_case bad[] = {
 	  ".log.level: must be one of \"error\", \"warn\", \"info\", \"debug\", got 3" },
 	{ DOC(",'log':{'file':'/var/log/t'}"), ".log: unknown key \"file\"" },
 	{ DOC(",'log':'debug'"), ".log: must be an object, got \"debug\"" },
+
+	/* ---- metrics ---- */
+	{ DOC(",'metrics':{'listen':'x'}"),
+	  ".metrics.listen: must be an address with a port, got \"x\"" },
+	{ DOC(",'metrics':{'listen':'127.0.0.1'}"),
+	  ".metrics.listen: must be an address with a port, got \"127.0.0.1\"" },
+	{ DOC(",'metrics':{'listen':'[::1]'}"),
+	  ".metrics.listen: must be an address with a port, got \"[::1]\"" },
+	{ DOC(",'metrics':{'listen':'::1:9641'}"),
+	  ".metrics.listen: must be an address with a port, got \"::1:9641\"" },
+	{ DOC(",'metrics':{'listen':'127.0.0.1:0'}"),
+	  ".metrics.listen: must be an address with a port, got \"127.0.0.1:0\"" },
+	{ DOC(",'metrics':{'listen':'127.0.0.1:65536'}"),
+	  ".metrics.listen: must be an address with a port, got \"127.0.0.1:65536\"" },
+	{ DOC(",'metrics':{'listen':'localhost:9641'}"),
+	  ".metrics.listen: must be an address with a port, got \"localhost:9641\"" },
+	{ DOC(",'metrics':{'listen':9641}"),
+	  ".metrics.listen: must be an address with a port, got 9641" },
+	{ DOC(",'metrics':{'listen':null}"),
+	  ".metrics.listen: must be an address with a port, got null" },
+	{ DOC(",'metrics':{'listen':['127.0.0.1:9641']}"),
+	  ".metrics.listen: must be an address with a port, got an array" },
+	{ DOC(",'metrics':{}"), ".metrics: missing key \"listen\"" },
+	{ DOC(",'metrics':{'listen':'127.0.0.1:9641','path':'/m'}"),
+	  ".metrics: unknown key \"path\"" },
+	{ DOC(",'metrics':{'listen':'127.0.0.1:9641','listen':'127.0.0.1:9642'}"),
+	  ".metrics: duplicate key \"listen\"" },
+	{ DOC(",'metrics':'127.0.0.1:9641'"),
+	  ".metrics: must be an object, got \"127.0.0.1:9641\"" },
+	{ DOC(",'metrics':true"), ".metrics: must be an object, got true" },
+	{ DOC(",'metrics':null"), ".metrics: must be an object, got null" },
+	{ NO_L(",'listen':[{'transport':'tcp','address':'127.0.0.1','port':9641}],"
+	       "'metrics':{'listen':'127.0.0.1:9641'}"),
+	  ".metrics.listen: must not use the same TCP address and port as .listen[0], "
+	  "got \"127.0.0.1\" port 9641" },
+	{ NO_L(",'listen':[{'transport':'udp','address':'::1'},"
+	       "{'transport':'tls','address':'::','port':443,'cert':'c','key':'k'}],"
+	       "'metrics':{'listen':'[::1]:443'}"),
+	  ".metrics.listen: must not use the same TCP address and port as .listen[1], "
+	  "got \"::1\" port 443" },
+	/* a UDP listener on the same port is another socket */
+	{ NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1','port':9641}],"
+	       "'metrics':{'listen':'127.0.0.1:9641'}"),
+	  NULL },
 };
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -460,6 +504,8 @@ START_TEST(defaults_applied)
 	ck_assert_uint_eq(c->dataplane.dpdk.burst, 32);
 
 	ck_assert_int_eq(c->log.level, TP_CONF_LOG_INFO);
+	ck_assert(!c->metrics.enabled); /* no "metrics" object: no endpoint */
+	ck_assert_int_eq(c->metrics.listen.family, 0);
 	tp_config_destroy(c);
 }
 END_TEST
@@ -629,6 +675,33 @@ START_TEST(small_accepted_variants)
 	/* empty arrays where entries are optional */
 	c = expect_ok(DOC(",'peers':{'allow':[],'deny':[]},'dataplane':{'dpdk':{'eal':[]}}"));
 	ck_assert_uint_eq(c->peers.n_deny, 0);
+	tp_config_destroy(c);
+}
+END_TEST
+
+START_TEST(metrics_endpoint)
+{
+	struct tp_config *c;
+	char buf[TP_ADDR_STRLEN];
+
+	c = expect_ok(DOC(",'metrics':{'listen':'127.0.0.1:9641'}"));
+	ck_assert(c->metrics.enabled);
+	tp_addr_format(&c->metrics.listen, buf, sizeof(buf), true);
+	ck_assert_str_eq(buf, "127.0.0.1:9641");
+	tp_config_destroy(c);
+
+	c = expect_ok(DOC(",'metrics':{'listen':'[2001:DB8::1]:80'}"));
+	ck_assert(c->metrics.enabled);
+	ck_assert_int_eq(c->metrics.listen.family, TP_AF_INET6);
+	tp_addr_format(&c->metrics.listen, buf, sizeof(buf), true);
+	ck_assert_str_eq(buf, "[2001:db8::1]:80");
+	tp_config_destroy(c);
+
+	/* a wildcard is allowed, and a TCP listener on another port does not clash */
+	c = expect_ok(NO_L(",'listen':[{'transport':'tcp','address':'0.0.0.0'}],"
+			   "'metrics':{'listen':'0.0.0.0:9641'}"));
+	ck_assert(c->metrics.enabled);
+	ck_assert_uint_eq(c->metrics.listen.port, 9641);
 	tp_config_destroy(c);
 }
 END_TEST
@@ -857,6 +930,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, defaults_applied);
 	tcase_add_test(tc, full_config_read_back);
 	tcase_add_test(tc, small_accepted_variants);
+	tcase_add_test(tc, metrics_endpoint);
 	tcase_add_test(tc, many_users);
 	tcase_add_test(tc, error_buffer_handling);
 	suite_add_tcase(s, tc);
