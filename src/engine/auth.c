@@ -175,8 +175,12 @@ static int password_algorithm(const struct tp_req *r, bool features_on)
 	uint16_t list[8], alg;
 	size_t n;
 
-	if (!features_on || (!has_list && !has_one))
+	if (!features_on)
 		return TP_STUN_PWALG_MD5;
+	/* RFC 8489 §9.2.4: neither attribute means "as though PASSWORD-ALGORITHM were MD5", which a
+	 * config without MD5 (auth.password_algorithms ["sha256"]) refuses. */
+	if (!has_list && !has_one)
+		return pol->p.pwalg_md5 ? TP_STUN_PWALG_MD5 : -1;
 	if (!has_list || !has_one)
 		return -1;
 	/* The list must be the one the server sent, in the same order. */

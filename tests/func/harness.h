@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The functional-test harness: runs the real turnpike binary on a config written for the test
+ * (fresh temporary directory, free loopback ports, a self-signed TLS certificate), waits until it
+ * answers, and stops it by PID, asserting a clean exit: status 0 and no sanitizer report, so an
+ * ASan build's leak check at exit fails the test.
+ */
+#ifndef TP_FUNC_HARNESS_H
+#define TP_FUNC_HARNESS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <turnpike/addr.h>
+
+/* Every relay the harness starts knows these credentials. */
+#define H_REALM	     "turnpike.func"
+#define H_SECRET     "func-rest-secret" /* auth.secret: TURN REST usernames */
+#define H_USER	     "demo"
+#define H_PASS	     "demo-pw"
+#define H_ALICE	     "alice"
+#define H_ALICE_PASS "alice-pw"
+#define H_BOB	     "bob"
+#define H_BOB_PASS   "bob-pw"
+
+/** What a test wants different from the default relay. Zero means the default. */
+struct relay_conf {
+	bool no_relay6;		 /**< no relay.address6: IPv6 relaying answers 440 */
+	bool no_loopback;	 /**< peers.allow_loopback false: the production ACL */
+	const char *peers_allow; /**< JSON array for peers.allow, e.g. "[\"127.0.0.0/8\"]" */
+	unsigned nonce_lifetime; /**< auth.nonce_lifetime (default: the relay's) */
+	const char *pwalgs;	 /**< JSON array for auth.password_algorithms */
+	const char *limits;	 /**< more members of "limits" (not unauth_rate) */
+	unsigned unauth_rate;	 /**< limits.unauth_rate; 0: 1000, so tests are not throttled */
+	unsigned relay_ports;	 /**< size of the relay port range; 0: 200 */
+	unsigned workers;	 /**< dataplane.workers; 0: 1 */
+};
+
+/** A running relay. */
+struct relay {
+	pid_t pid; /**< 0 when not running */
+	char dir[PATH_MAX];
+	char conf[PATH_MAX + 32];
+	char log[PATH_MAX + 32];
+	uint16_t port;	       /**< UDP and TCP listeners on 127.0.0.1 and ::1 */
+	uint16_t tls_port;     /**< TLS listeners on 127.0.0.1 and ::1 */
+	uint16_t metrics_port; /**< the Prometheus endpoint on 127.0.0.1 */
+	uint16_t port_min, port_max;
+};
+
+/** The turnpike binary (TP_BIN, else the first argument). */
+extern const char *relay_bin;
+
+/** Write the config, start the relay, and wait (5 s at most) until it answers a Binding. */
+void relay_start(struct relay *r, const struct relay_conf *conf);
+
+/**
+ * SIGTERM, wait 10 s at most (then SIGKILL and fail), assert exit 0 and a clean log. The
+ * failure messages name the log, whose directory a failed stop leaves in place.
+ */
+void relay_stop(struct relay *r);
+
+/** Remove the temporary directory (kept when TP_FUNC_KEEP is set). */
+void relay_cleanup(struct relay *r);
+
+/** True while the process runs (it has not exited). */
+bool relay_alive(struct relay *r);
+
+/** How many times @p needle occurs in the relay's log so far. */
+unsigned relay_log_count(const struct relay *r, const char *needle);
+
+/**
+ * The value of one series of the relay's metrics endpoint (GET /metrics), written as in the
+ * exposition, e.g. "turnpike_allocations" or "turnpike_drops_total{reason=\"NOT_TURN\"}".
+ * Fails the test when the endpoint does not answer or lacks the series.
+ */
+uint64_t relay_metric(const struct relay *r, const char *series);
+
+/** The listening address for @p transport (enum tcl_transport) and @p family (TP_AF_*). */
+struct tp_addr relay_listen(const struct relay *r, int transport, int family);
+
+#endif /* TP_FUNC_HARNESS_H */
