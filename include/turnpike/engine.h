@@ -157,6 +157,7 @@ struct tp_engine_params {
 	bool auth_required;	       /**< false: requests need no credentials (tests only) */
 	bool pwalg_md5;		       /**< offer PASSWORD-ALGORITHM MD5 */
 	bool pwalg_sha256;	       /**< offer PASSWORD-ALGORITHM SHA-256 */
+	bool pwalg_sha256_first;       /**< list SHA-256 before MD5 in PASSWORD-ALGORITHMS */
 	uint32_t nonce_lifetime;       /**< seconds */
 	uint32_t allocations_per_user; /**< 486 past this */
 	uint32_t allocations_total;    /**< 508 past this, over all shards */

@@ -51,6 +51,10 @@ int tp_app_params_init(struct tp_app_params *ap, const struct tp_config *cfg)
 			p->pwalg_md5 = true;
 		else if (cfg->auth.password_algorithms[i] == TP_STUN_PWALG_SHA256)
 			p->pwalg_sha256 = true;
+		/* The operator's order is the order of preference sent to clients. */
+		if (i == 0)
+			p->pwalg_sha256_first =
+				cfg->auth.password_algorithms[0] == TP_STUN_PWALG_SHA256;
 	}
 	p->nonce_lifetime = cfg->auth.nonce_lifetime;
 	p->allocations_per_user = cfg->limits.allocations_per_user;
@@ -130,4 +134,30 @@ void tp_app_sockdp_conf(const struct tp_config *cfg, struct tp_sockdp_listener *
 	out->port_max = cfg->relay.port_max;
 	out->workers = workers;
 	out->max_allocations = cfg->limits.allocations_total;
+}
+
+void tp_app_dpdkdp_conf(const struct tp_config *cfg, struct tp_addr *udp,
+			struct tp_dpdkdp_conf *out, unsigned *n_stream)
+{
+	const struct tp_conf_dpdk *d = &cfg->dataplane.dpdk;
+
+	memset(out, 0, sizeof(*out));
+	*n_stream = 0;
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		if (cfg->listen[i].transport == TP_CONF_UDP)
+			udp[out->n_listen++] = cfg->listen[i].addr;
+		else
+			(*n_stream)++;
+	}
+	out->listen = udp;
+	out->ports = d->ports;
+	out->n_ports = (unsigned)d->n_ports;
+	out->relay4 = cfg->relay.address;
+	out->relay6 = cfg->relay.address6;
+	out->port_min = cfg->relay.port_min;
+	out->port_max = cfg->relay.port_max;
+	out->workers = cfg->dataplane.workers ? cfg->dataplane.workers : 1;
+	out->max_allocations = cfg->limits.allocations_total;
+	out->mbufs = d->mbufs;
+	out->burst = d->burst;
 }

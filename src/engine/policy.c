@@ -148,9 +148,11 @@ struct tp_engine_policy *tp_engine_policy_create(const struct tp_engine_params *
 	pol->p.own = NULL;
 
 	/* RFC 8489 §9.2: password algorithms offered, and the nonce's feature bits saying so. */
+	if (p->pwalg_sha256 && p->pwalg_sha256_first)
+		pol->pwalgs[pol->n_pwalgs++] = TP_STUN_PWALG_SHA256;
 	if (p->pwalg_md5)
 		pol->pwalgs[pol->n_pwalgs++] = TP_STUN_PWALG_MD5;
-	if (p->pwalg_sha256)
+	if (p->pwalg_sha256 && !p->pwalg_sha256_first)
 		pol->pwalgs[pol->n_pwalgs++] = TP_STUN_PWALG_SHA256;
 	if (pol->n_pwalgs == 1 && pol->pwalgs[0] == TP_STUN_PWALG_MD5)
 		pol->n_pwalgs = 0; /* MD5 alone is the default: no need to negotiate */

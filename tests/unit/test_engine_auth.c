@@ -60,6 +60,36 @@ START_TEST(challenge_401)
 }
 END_TEST
 
+START_TEST(challenge_lists_algorithms_in_the_operators_order)
+{
+	struct tc c;
+
+	W->p.pwalg_sha256_first = true;
+	tw_start();
+	tc_init(&c, TW_CLIENT, "alice", "alice-pw");
+	tc_challenge(&c);
+	ck_assert_uint_eq(c.n_pwalgs, 2);
+	ck_assert_uint_eq(c.pwalgs[0], TP_STUN_PWALG_SHA256);
+	ck_assert_uint_eq(c.pwalgs[1], TP_STUN_PWALG_MD5);
+}
+END_TEST
+
+START_TEST(sha256_only_refuses_clients_without_algorithms)
+{
+	struct tc c;
+
+	/* RFC 8489 §9.2.4: no PASSWORD-ALGORITHM(S) means MD5, which this server does not take. */
+	W->p.pwalg_md5 = false;
+	tw_start();
+	tc_init(&c, TW_CLIENT, "alice", "alice-pw");
+	c.alg = 0; /* a legacy client: no PASSWORD-ALGORITHM(S), an MD5 key */
+	ck_assert_int_eq(tc_do(&c, &(struct treq){ .method = TP_STUN_ALLOCATE,
+						   .transport = TP_STUN_TRANSPORT_UDP }),
+			 400);
+	ck_assert_uint_eq(tw_allocations(), 0);
+}
+END_TEST
+
 START_TEST(challenge_md5_only_has_no_algorithm_list)
 {
 	struct tc c;
@@ -484,6 +514,8 @@ TCase *engine_tcase_auth(void)
 
 	tcase_add_checked_fixture(tc, tw_setup, tw_teardown);
 	tcase_add_test(tc, challenge_401);
+	tcase_add_test(tc, challenge_lists_algorithms_in_the_operators_order);
+	tcase_add_test(tc, sha256_only_refuses_clients_without_algorithms);
 	tcase_add_test(tc, challenge_md5_only_has_no_algorithm_list);
 	tcase_add_test(tc, allocate_md5_success);
 	tcase_add_test(tc, wrong_password_401);
