@@ -5,10 +5,12 @@
  * random bytes and base64.
  *
  * Callers never see the backend. Linux and the other POSIX systems use OpenSSL's libcrypto and
- * zlib; Windows can use CNG (bcrypt) behind the same functions. Nothing here allocates memory,
- * so HMAC verification is safe on the request path: a key is expanded once into a
- * struct tp_hmac_key (the hash states after the ipad and opad blocks) and every MAC after that
- * only copies those states.
+ * zlib; Windows uses CNG (bcrypt) and zlib behind the same functions (src/crypto/cng.c).
+ * Nothing here allocates memory, so HMAC verification is safe on the request path: a key is
+ * expanded once into a struct tp_hmac_key and every MAC after that starts from it. With OpenSSL
+ * the key holds the hash states after the ipad and opad blocks, which each MAC copies; with
+ * CNG, whose hash states sit behind handles, it holds the RFC 2104 key block, from which each
+ * MAC opens an HMAC object in stack memory.
  */
 #ifndef TURNPIKE_CRYPTO_H
 #define TURNPIKE_CRYPTO_H

@@ -3,8 +3,8 @@
  * @file
  * The platform layer: time, sockets, a readiness poller, threads and signals.
  *
- * One header, one implementation per OS chosen by the build (src/platform/posix/ now,
- * src/platform/win32/ later), the way nginx splits src/os/unix and src/os/win32. Nothing outside
+ * One header, one implementation per OS chosen by the build (src/platform/posix/ and
+ * src/platform/win32/), the way nginx splits src/os/unix and src/os/win32. Nothing outside
  * src/platform includes an OS socket, thread or signal header or tests _WIN32; this header
  * includes none either.
  *
@@ -104,6 +104,10 @@ const char *tp_strerror(int err);
  * listener bound to a wildcard address then knows which of the host's addresses a client used,
  * and can answer from that same address (tp_dgram_out::src).
  *
+ * Windows: every UDP socket is non-blocking whatever @p flags say (Winsock has no
+ * MSG_DONTWAIT), is bound with SO_EXCLUSIVEADDRUSE so no other socket can take its port, and
+ * has SIO_UDP_CONNRESET off, so an ICMP port unreachable does not fail the next receive.
+ *
  * @param local  address and port to bind; family TP_AF_INET or TP_AF_INET6
  * @param flags  enum tp_sock_flag bits
  * @param out    receives the socket; untouched on failure
@@ -169,7 +173,8 @@ struct tp_dgram_out {
 	/**
 	 * local source address: family 0 lets the kernel pick; otherwise the datagram leaves
 	 * from this IP (IP_PKTINFO / IPV6_PKTINFO), which must be one of the host's addresses.
-	 * The port is ignored: it is always the socket's.
+	 * The port is ignored: it is always the socket's. (Wine's WSASendMsg ignores it, so under
+	 * Wine the stack picks the source; Windows itself honours it.)
 	 */
 	struct tp_addr src;
 };
@@ -264,8 +269,8 @@ int tp_sock_local_addr(tp_socket_t s, struct tp_addr *a);
 /**
  * Set or clear Don't Fragment on a UDP socket's outgoing datagrams (for RFC 8656's
  * DONT-FRAGMENT attribute). On: IP_MTU_DISCOVER = IP_PMTUDISC_DO / IPV6_DONTFRAG on Linux,
- * IP_DONTFRAG elsewhere, and sends over the path MTU fail with -EMSGSIZE. Off: the kernel may
- * fragment (IP_PMTUDISC_DONT on Linux).
+ * IP_DONTFRAGMENT / IPV6_DONTFRAG on Windows, IP_DONTFRAG elsewhere, and sends over the path
+ * MTU fail with -EMSGSIZE. Off: the kernel may fragment (IP_PMTUDISC_DONT on Linux).
  *
  * @param family  the socket's family, TP_AF_INET or TP_AF_INET6
  * @return 0, -ENOTSUP where the OS cannot do it, -EAFNOSUPPORT for a bad family, or a negative
@@ -315,7 +320,7 @@ struct tp_poll_event {
  */
 struct tp_poller;
 
-/** Name of the backend compiled in: "epoll" or "poll" (for the startup log). */
+/** Name of the backend compiled in: "epoll", "poll" or "wsapoll" (for the startup log). */
 const char *tp_poller_name(void);
 
 /** Create a poller; NULL when out of memory or descriptors. */
@@ -403,7 +408,8 @@ int tp_thread_start(struct tp_thread *t, void *(*fn)(void *), void *arg, const c
 int tp_thread_join(struct tp_thread *t, void **result);
 
 /**
- * Pin the calling thread to CPU number @p cpu (0-based, as the OS numbers them).
+ * Pin the calling thread to CPU number @p cpu (0-based, as the OS numbers them; on Windows
+ * within the process's processor group, so 0..63).
  *
  * @return 0, -EINVAL for a CPU that does not exist or is not allowed, -ENOTSUP where the OS
  *         has no thread affinity (macOS), or a negative errno
@@ -421,9 +427,13 @@ unsigned tp_cpu_count(void);
 
 /**
  * Install the process's handlers: SIGINT and SIGTERM request a stop, SIGHUP a config reload,
- * SIGPIPE is ignored (Windows: Ctrl-C, Ctrl-Break and console close request a stop). The
- * handlers only set atomic flags, which the control thread polls. Call once from the main
- * thread before starting others.
+ * SIGPIPE is ignored. The handlers only set atomic flags, which the control thread polls. Call
+ * once from the main thread before starting others.
+ *
+ * Windows: a console control handler turns Ctrl-C, Ctrl-Break, closing the console window,
+ * log-off and shut-down into a stop (for the last three it holds Windows off for about 4 s so
+ * the main loop can close down), and the CRT's signal() does the same for raised SIGINT,
+ * SIGTERM and SIGBREAK. Windows has no SIGHUP: reloads come from tp_signal_request_reload().
  *
  * @return 0 or a negative errno
  */

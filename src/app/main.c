@@ -18,9 +18,13 @@
 
 #define ERRLEN 1024
 
+/* The command line after "--": EAL arguments for dataplane.kind "dpdk". */
+static char **eal_extra;
+static int n_eal_extra;
+
 static void usage(FILE *f)
 {
-	fputs("Usage: turnpike --config FILE\n"
+	fputs("Usage: turnpike --config FILE [-- EAL-ARGUMENTS...]\n"
 	      "       turnpike --check-config FILE\n"
 	      "       turnpike --version | --help\n"
 	      "\n"
@@ -43,6 +47,7 @@ static void version(void)
 {
 	printf("turnpike %s\n", TP_VERSION);
 	printf("data planes: sockets%s\n", TP_HAVE_DPDK ? ", dpdk" : "");
+	printf("TLS: %s\n", TP_HAVE_TLS ? "yes" : "no");
 	printf("SO_REUSEPORT: %s, recvmmsg: %s, poller: %s\n", TP_HAVE_SO_REUSEPORT ? "yes" : "no",
 	       TP_HAVE_RECVMMSG ? "yes" : "no", tp_poller_name());
 }
@@ -159,10 +164,14 @@ static int run(const char *path)
 	}
 	tp_log_set_level((enum tp_log_level)rt.cfg->log.level);
 	if (rt.cfg->dataplane.kind == TP_CONF_DPDK) {
+#if TP_HAVE_DPDK
+		status = tp_app_run_dpdk(path, &rt.cfg, eal_extra, n_eal_extra);
+#else
 		fprintf(stderr,
-			"turnpike: %s: .dataplane.kind: \"dpdk\" is not available in this binary "
-			"yet; use \"sockets\"\n",
+			"turnpike: %s: .dataplane.kind: \"dpdk\" needs a binary built with DPDK "
+			"(meson -Ddpdk=enabled); use \"sockets\"\n",
 			path);
+#endif
 		goto out;
 	}
 	rt.pol = tp_app_policy(rt.cfg, err, sizeof(err));
@@ -284,6 +293,10 @@ int main(int argc, char **argv)
 			check = argv[++i];
 		} else if (!strncmp(a, "--check-config=", 15)) {
 			check = a + 15;
+		} else if (!strcmp(a, "--")) {
+			eal_extra = argv + i + 1;
+			n_eal_extra = argc - i - 1;
+			break;
 		} else {
 			fprintf(stderr, "turnpike: unknown or incomplete option '%s'\n\n", a);
 			usage(stderr);

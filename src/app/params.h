@@ -4,6 +4,7 @@
 #define TP_APP_PARAMS_H
 
 #include <turnpike/conf.h>
+#include <turnpike/dpdkdp.h>
 #include <turnpike/engine.h>
 #include <turnpike/sockdp.h>
 
@@ -24,5 +25,20 @@ struct tp_engine_policy *tp_app_policy(const struct tp_config *cfg, char *err, s
 /* Socket-plane settings for @cfg; @ls receives cfg->n_listen entries. */
 void tp_app_sockdp_conf(const struct tp_config *cfg, struct tp_sockdp_listener *ls,
 			struct tp_sockdp_conf *out);
+
+/*
+ * DPDK-plane settings for @cfg; @udp receives the UDP listeners (cfg->n_listen entries at most).
+ * TCP and TLS listeners are not the DPDK plane's: @n_stream receives how many were left out.
+ */
+void tp_app_dpdkdp_conf(const struct tp_config *cfg, struct tp_addr *udp,
+			struct tp_dpdkdp_conf *out, unsigned *n_stream);
+
+/*
+ * Run the DPDK data plane for @cfg until SIGINT/SIGTERM, reloading @path on SIGHUP: EAL
+ * arguments from dataplane.dpdk.eal, then @extra (the command line after "--"). *@cfg may be
+ * replaced by a reloaded configuration; the caller still owns and frees it.
+ * @return EXIT_SUCCESS or EXIT_FAILURE.
+ */
+int tp_app_run_dpdk(const char *path, struct tp_config **cfg, char *const *extra, int n_extra);
 
 #endif /* TP_APP_PARAMS_H */

@@ -498,7 +498,8 @@ START_TEST(poller_add_mod_del)
 	int tag1, tag2;
 
 	ck_assert_ptr_nonnull(p);
-	ck_assert(strcmp(tp_poller_name(), "epoll") == 0 || strcmp(tp_poller_name(), "poll") == 0);
+	ck_assert(strcmp(tp_poller_name(), "epoll") == 0 || strcmp(tp_poller_name(), "poll") == 0 ||
+		  strcmp(tp_poller_name(), "wsapoll") == 0);
 	u = udp(&lob, &ul);
 	other = udp(&lob, NULL);
 	tx = udp(&lob, NULL);
