@@ -238,7 +238,7 @@ static uint32_t lifetime_of(const struct tp_req *r)
 }
 
 /* Find and consume a reservation; 0 when the token is unknown or stale. */
-static uint16_t reservation_take(struct tp_engine *e, uint64_t token)
+static uint16_t reservation_take(struct tp_engine *e, uint64_t token, unsigned *families)
 {
 	for (unsigned i = 0; i < TP_RESERVE_SLOTS; i++) {
 		struct tp_reservation *rs = &e->reserve[i];
@@ -246,6 +246,8 @@ static uint16_t reservation_take(struct tp_engine *e, uint64_t token)
 
 		if (rs->token != token || token == 0 || rs->expires <= e->now_s)
 			continue;
+		/* RFC 8656 §7.2: the reserved transport address, in the family it was made for. */
+		*families = rs->families;
 		memset(rs, 0, sizeof(*rs));
 		if (e->port_state[port - e->port_min] != TP_PORT_RESERVED)
 			return 0;
@@ -272,7 +274,7 @@ void tp_reservations_expire(struct tp_engine *e)
 			reservation_clear(e, &e->reserve[i]);
 }
 
-static uint64_t reservation_make(struct tp_engine *e, uint16_t port)
+static uint64_t reservation_make(struct tp_engine *e, uint16_t port, unsigned families)
 {
 	uint64_t token = 0;
 
@@ -286,6 +288,7 @@ static uint64_t reservation_make(struct tp_engine *e, uint16_t port)
 			return 0;
 		rs->token = token;
 		rs->port = port;
+		rs->families = (uint8_t)families;
 		rs->expires = e->now_s + TP_RESERVE_LIFE_S;
 		e->port_state[port - e->port_min] = TP_PORT_RESERVED;
 		return token;
@@ -327,6 +330,8 @@ static int plan_allocation(struct tp_req *r, struct alloc_plan *pl)
 	pl->even = has_even;
 	if (has_token && tp_stun_get_reservation_token(&r->m, &pl->token) < 0)
 		return 400;
+	if (has_token)
+		return 0; /* the family is the reservation's */
 
 	if (has_add) {
 		/* ADDITIONAL-ADDRESS-FAMILY: IPv4 plus IPv6 (RFC 8656 §7.2: only IPv6 is valid). */
@@ -387,7 +392,7 @@ void tp_alloc_request(struct tp_req *r)
 	if (i == TP_NIL)
 		goto capacity;
 	if (pl.token) {
-		port = reservation_take(e, pl.token);
+		port = reservation_take(e, pl.token, &pl.families);
 		if (port && port_open(e, port, pl.families) < 0) {
 			port_enqueue(e, port);
 			port = 0;
@@ -402,7 +407,7 @@ void tp_alloc_request(struct tp_req *r)
 		goto capacity;
 	}
 	if (pl.reserve) {
-		token = reservation_make(e, (uint16_t)(port + 1));
+		token = reservation_make(e, (uint16_t)(port + 1), pl.families);
 		if (!token) {
 			port_release(e, port, pl.families);
 			tp_pool_put(&e->allocs, i);

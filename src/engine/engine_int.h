@@ -147,6 +147,7 @@ struct tp_reservation {
 	uint64_t token;
 	uint32_t expires;
 	uint16_t port;
+	uint8_t families; /* of the allocation that made it */
 };
 
 enum tp_port_state {

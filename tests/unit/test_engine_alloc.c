@@ -188,6 +188,31 @@ START_TEST(even_port_reservation)
 }
 END_TEST
 
+START_TEST(even_port_reservation_keeps_its_family)
+{
+	struct tc a, b;
+
+	/* RFC 8656 §7.2: the token stands for the reserved transport address, IPv6 here. */
+	tw_start();
+	tc_init(&a, TW_CLIENT, "alice", "alice-pw");
+	ck_assert_int_eq(alloc_with(&a, (struct treq){ .transport = UDP,
+						       .family = TP_AF_INET6,
+						       .even_port = true,
+						       .reserve = true }),
+			 0);
+	ck_assert_uint_eq(a.relay[0].family, TP_AF_INET6);
+	ck_assert(a.has_token);
+	tc_init(&b, "5.6.7.8:40001", "alice", "alice-pw");
+	ck_assert_int_eq(
+		alloc_with(&b,
+			   (struct treq){ .transport = UDP, .has_token = true, .token = a.token }),
+		0);
+	ck_assert_uint_eq(b.n_relay, 1);
+	ck_assert_uint_eq(b.relay[0].family, TP_AF_INET6);
+	ck_assert_uint_eq(b.relay[0].port, a.relay[0].port + 1);
+}
+END_TEST
+
 START_TEST(reservation_token_misuse)
 {
 	struct tc c;
@@ -639,6 +664,7 @@ TCase *engine_tcase_alloc(void)
 	tcase_add_test(tc, additional_family_misuse_400);
 	tcase_add_test(tc, even_port);
 	tcase_add_test(tc, even_port_reservation);
+	tcase_add_test(tc, even_port_reservation_keeps_its_family);
 	tcase_add_test(tc, reservation_token_misuse);
 	tcase_add_test(tc, reservation_expires_and_frees_its_port);
 	tcase_add_test(tc, reservation_slot_reuse_frees_the_old_port);

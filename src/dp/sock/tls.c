@@ -60,8 +60,10 @@ void *tp_tls_new(void *ctx, tp_socket_t s)
 void tp_tls_free(void *ssl)
 {
 	if (ssl) {
+		ERR_clear_error();
 		SSL_shutdown(ssl);
 		SSL_free(ssl);
+		ERR_clear_error();
 	}
 }
 
@@ -79,10 +81,18 @@ static long tls_result(SSL *ssl, int rc)
 	}
 }
 
+/*
+ * OpenSSL keeps one error queue per thread, shared by every connection of a worker: clear it
+ * before each call, or an error left by one connection (e.g. by SSL_shutdown on a closed one)
+ * makes SSL_get_error() report a failure for the next connection's harmless WANT_READ.
+ */
 int tp_tls_handshake(void *ssl)
 {
-	int rc = SSL_do_handshake(ssl);
+	int rc;
 	long r;
+
+	ERR_clear_error();
+	rc = SSL_do_handshake(ssl);
 
 	if (rc == 1)
 		return 1;
@@ -92,14 +102,20 @@ int tp_tls_handshake(void *ssl)
 
 long tp_tls_read(void *ssl, void *buf, size_t len)
 {
-	int rc = SSL_read(ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_read(ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
 
 	return rc > 0 ? rc : tls_result(ssl, rc);
 }
 
 long tp_tls_write(void *ssl, const void *buf, size_t len)
 {
-	int rc = SSL_write(ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
+	int rc;
+
+	ERR_clear_error();
+	rc = SSL_write(ssl, buf, len > 0x7fffffff ? 0x7fffffff : (int)len);
 
 	if (rc > 0)
 		return rc;
