@@ -124,6 +124,9 @@ static inline uint64_t tp_stat_read(const _Atomic uint64_t *c)
 	return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
 }
 
+/** Add every counter of @p add (any shard's, read with tp_stat_read()) to @p sum. */
+void tp_stats_add(struct tp_stats *sum, const struct tp_stats *add);
+
 /** Name of a drop reason, e.g. "NO_PERMISSION". */
 const char *tp_drop_name(unsigned reason);
 /** Description of a drop reason. */

@@ -66,6 +66,17 @@ int tp_stat_error_code(unsigned idx)
 	return idx < TP_SE_COUNT ? error_codes[idx] : 0;
 }
 
+void tp_stats_add(struct tp_stats *sum, const struct tp_stats *add)
+{
+	/* struct tp_stats is nothing but counters: walk it as an array of them. */
+	_Atomic uint64_t *dst = (_Atomic uint64_t *)(void *)sum;
+	const _Atomic uint64_t *src = (const _Atomic uint64_t *)(const void *)add;
+
+	_Static_assert(sizeof(struct tp_stats) % sizeof(uint64_t) == 0, "counters only");
+	for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+		tp_stat_add(&dst[i], tp_stat_read(&src[i]));
+}
+
 unsigned tp_stat_method_of(uint16_t method)
 {
 	switch (method) {

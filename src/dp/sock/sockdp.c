@@ -110,20 +110,9 @@ void tp_sockdp_set_policy(struct tp_sockdp *dp, const struct tp_engine_policy *p
 
 void tp_sockdp_stats(const struct tp_sockdp *dp, struct tp_stats *sum)
 {
-	_Atomic uint64_t *dst = (_Atomic uint64_t *)sum;
-	size_t n = sizeof(*sum) / sizeof(uint64_t);
-
 	memset(sum, 0, sizeof(*sum));
-	for (unsigned w = 0; w < dp->nworkers; w++) {
-		const _Atomic uint64_t *src =
-			(const _Atomic uint64_t *)tp_engine_stats(dp->workers[w].eng);
-
-		for (size_t i = 0; i < n; i++)
-			atomic_store_explicit(&dst[i],
-					      atomic_load_explicit(&dst[i], memory_order_relaxed) +
-						      tp_stat_read(&src[i]),
-					      memory_order_relaxed);
-	}
+	for (unsigned w = 0; w < dp->nworkers; w++)
+		tp_stats_add(sum, tp_engine_stats(dp->workers[w].eng));
 }
 
 void tp_sockdp_stop(struct tp_sockdp *dp)

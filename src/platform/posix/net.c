@@ -118,6 +118,30 @@ int tp_sock_set_reuseport(int fd)
 #endif
 }
 
+int tp_sock_open_local(const struct tp_addr *local, int type, unsigned flags, union tp_sockaddr *u,
+		       socklen_t *len, int *fd)
+{
+	int err;
+
+	if (flags & ~(unsigned)(TP_SOCK_NONBLOCK | TP_SOCK_REUSEPORT))
+		return -EINVAL;
+	*len = tp_sockaddr_from(u, local);
+	if (!*len)
+		return -EAFNOSUPPORT;
+	/* Never SO_REUSEADDR in its place: see TP_SOCK_REUSEPORT. */
+	if ((flags & TP_SOCK_REUSEPORT) && !tp_net_have_reuseport())
+		return -ENOTSUP;
+	err = tp_sock_create(local->family, type, flags & TP_SOCK_NONBLOCK, fd);
+	if (err < 0)
+		return err;
+	if ((flags & TP_SOCK_REUSEPORT) && (err = tp_sock_set_reuseport(*fd)) < 0) {
+		close(*fd);
+		*fd = -1;
+		return err;
+	}
+	return 0;
+}
+
 int tp_sock_create(int family, int type, bool nonblock, int *out)
 {
 	int af = tp_af_to_os(family);

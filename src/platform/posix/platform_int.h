@@ -54,6 +54,14 @@ static inline int tp_neg_errno(void)
  */
 int tp_sock_create(int family, int type, bool nonblock, int *out);
 
+/*
+ * What opening any bound socket starts with: check @flags (TP_SOCK_NONBLOCK, TP_SOCK_REUSEPORT),
+ * convert @local into @u / @len, create the socket and join the SO_REUSEPORT group if asked.
+ * On success *fd is open and the caller binds it (closing it on its own errors).
+ */
+int tp_sock_open_local(const struct tp_addr *local, int type, unsigned flags, union tp_sockaddr *u,
+		       socklen_t *len, int *fd);
+
 /* Switch O_NONBLOCK on. */
 int tp_sock_set_nonblock(int fd);
 

@@ -26,20 +26,11 @@ int tp_tcp_listen(const struct tp_addr *local, unsigned flags, int backlog, tp_s
 	int fd = -1;
 	int err;
 
-	if (flags & ~(unsigned)(TP_SOCK_NONBLOCK | TP_SOCK_REUSEPORT))
-		return -EINVAL;
-	len = tp_sockaddr_from(&u, local);
-	if (!len)
-		return -EAFNOSUPPORT;
-	if ((flags & TP_SOCK_REUSEPORT) && !tp_net_have_reuseport())
-		return -ENOTSUP;
-	err = tp_sock_create(local->family, SOCK_STREAM, flags & TP_SOCK_NONBLOCK, &fd);
+	err = tp_sock_open_local(local, SOCK_STREAM, flags, &u, &len, &fd);
 	if (err < 0)
 		return err;
 	/* POSIX SO_REUSEADDR only skips TIME_WAIT: a listening port can still not be shared. */
 	if ((err = tp_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) < 0)
-		goto out;
-	if ((flags & TP_SOCK_REUSEPORT) && (err = tp_sock_set_reuseport(fd)) < 0)
 		goto out;
 	if (bind(fd, &u.sa, len) < 0 || listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0) {
 		err = tp_neg_errno();

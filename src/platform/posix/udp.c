@@ -42,19 +42,9 @@ int tp_udp_open(const struct tp_addr *local, unsigned flags, tp_socket_t *out)
 	int fd = -1;
 	int err;
 
-	if (flags & ~(unsigned)(TP_SOCK_NONBLOCK | TP_SOCK_REUSEPORT))
-		return -EINVAL;
-	len = tp_sockaddr_from(&u, local);
-	if (!len)
-		return -EAFNOSUPPORT;
-	/* Never SO_REUSEADDR in its place: see TP_SOCK_REUSEPORT. */
-	if ((flags & TP_SOCK_REUSEPORT) && !tp_net_have_reuseport())
-		return -ENOTSUP;
-	err = tp_sock_create(local->family, SOCK_DGRAM, flags & TP_SOCK_NONBLOCK, &fd);
+	err = tp_sock_open_local(local, SOCK_DGRAM, flags, &u, &len, &fd);
 	if (err < 0)
 		return err;
-	if ((flags & TP_SOCK_REUSEPORT) && (err = tp_sock_set_reuseport(fd)) < 0)
-		goto out;
 	if ((err = udp_enable_pktinfo(fd, local->family)) < 0)
 		goto out;
 	if (bind(fd, &u.sa, len) < 0) {
