@@ -118,6 +118,23 @@ struct tp_conf_dpdk_port {
 	uint16_t tx_desc;	 /**< "tx_desc": descriptors per TX queue, power of two (1024) */
 };
 
+/**
+ * Relay addresses on the host's kernel interfaces (`dataplane.dpdk.kernel_relay`). With kind
+ * "dpdk", TCP and TLS clients are served by socket workers on kernel interfaces, and the UDP
+ * they relay leaves from kernel sockets bound to these addresses; they must not be addresses of
+ * a DPDK port, which the kernel does not see.
+ *
+ * When the object is absent and TCP or TLS listeners exist with kind "dpdk", the loader fills in
+ * the first specific IPv4 and the first specific IPv6 address among those listeners (derived is
+ * then true); it refuses the file when there is none.
+ */
+struct tp_conf_kernel_relay {
+	struct tp_addr address;	 /**< "address": IPv4; family 0 when absent */
+	struct tp_addr address6; /**< "address6": IPv6; family 0 when absent */
+	bool configured;	 /**< the object is present in the file */
+	bool derived;		 /**< filled in from the TCP/TLS listeners' addresses */
+};
+
 /** The DPDK data plane (`dataplane.dpdk`); checked even when kind is "sockets", used only with
  * "dpdk". */
 struct tp_conf_dpdk {
@@ -127,6 +144,7 @@ struct tp_conf_dpdk {
 	size_t n_ports;
 	uint32_t mbufs; /**< "mbufs": mbufs per pool (default 16384) */
 	uint16_t burst; /**< "burst": packets per rx/tx burst (default 32) */
+	struct tp_conf_kernel_relay kernel_relay; /**< "kernel_relay" (TCP and TLS clients) */
 };
 
 /** The data plane (`dataplane`). */

@@ -27,7 +27,9 @@
  * Configuration reloads reach the workers through an RCU quiescent-state scheme
  * (rte_rcu_qsbr): tp_dpdkdp_set_policy() returns once no worker can still use the old policy.
  *
- * TCP and TLS listeners are not served here: the entry point runs them on the socket plane.
+ * TCP and TLS listeners are not served here: the entry point runs them in the same process on
+ * the socket plane (include/turnpike/sockdp.h), on kernel interfaces, relaying from
+ * dataplane.dpdk.kernel_relay (DESIGN.md §6).
  */
 #ifndef TURNPIKE_DPDKDP_H
 #define TURNPIKE_DPDKDP_H

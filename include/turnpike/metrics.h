@@ -11,12 +11,14 @@
  *
  * The data plane is reached only through a struct tp_metrics_source, so this module does not
  * depend on it; the counters are read with tp_stat_read() when a scrape arrives and never
- * touched on the packet path. Label values come from the fixed name tables in stats.h, so the
- * number of series is bounded (no per-user or per-address labels).
+ * touched on the packet path. Label values come from the fixed name tables in stats.h (and, for a
+ * source's extra families, such as the DPDK plane's, from its own X-macro tables), so the number
+ * of series is bounded (no per-user or per-address labels).
  */
 #ifndef TURNPIKE_METRICS_H
 #define TURNPIKE_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,8 +43,28 @@ struct tp_metrics_source {
 	void (*stats)(void *ctx, struct tp_stats *sum);
 	/** Number of data-plane workers running, e.g. tp_sockdp_workers(). */
 	uint32_t (*workers)(void *ctx);
-	/** Passed to both callbacks. */
+	/** Passed to every callback. */
 	void *ctx;
+	/**
+	 * Optional (NULL: nothing more): append further families after the engine's, e.g. the DPDK
+	 * plane's own counters, as whole lines in the text format. Works like snprintf(): write at
+	 * most @p cap bytes (NUL-terminated when @p cap > 0) and return the length of the whole
+	 * text. Called once per scrape, and again with a larger buffer when the text did not fit;
+	 * tp_metrics_render_family() does the formatting.
+	 */
+	size_t (*extra)(void *ctx, char *buf, size_t cap);
+};
+
+/** One counter family with one label, for tp_metrics_render_family(). */
+struct tp_metrics_family {
+	const char *name;  /**< metric name, e.g. "turnpike_dataplane_drops_total" */
+	const char *type;  /**< "counter" or "gauge" */
+	const char *help;  /**< HELP text: no backslash and no line feed */
+	const char *label; /**< label name, e.g. "reason" */
+	bool lower;	   /**< lower-case the label values ("STEER_IN" -> "steer_in") */
+	unsigned n;	   /**< number of samples */
+	const char *(*value_name)(unsigned i); /**< label value of sample i (escaped here) */
+	const uint64_t *values;		       /**< the n sample values */
 };
 
 /** An open endpoint: its listener, poller and client connections. */
@@ -96,5 +118,13 @@ int tp_metrics_poll(struct tp_metrics *m, int timeout_ms, const struct tp_metric
  * @return the length of the full text, without the NUL
  */
 size_t tp_metrics_render(const struct tp_stats *sum, uint32_t workers, char *buf, size_t cap);
+
+/**
+ * Render one family: its `# HELP` and `# TYPE` lines, then `name{label="value"} v` for each
+ * sample, in order. Works like tp_metrics_render() (snprintf() semantics on @p buf, @p cap).
+ *
+ * @return the length of the full text, without the NUL
+ */
+size_t tp_metrics_render_family(const struct tp_metrics_family *f, char *buf, size_t cap);
 
 #endif /* TURNPIKE_METRICS_H */

@@ -23,6 +23,7 @@ static bool unspecified(const struct tp_addr *a)
 
 int tp_app_params_init(struct tp_app_params *ap, const struct tp_config *cfg)
 {
+	const struct tp_conf_kernel_relay *kr = &cfg->dataplane.dpdk.kernel_relay;
 	struct tp_engine_params *p = &ap->p;
 	unsigned n_own = 0;
 
@@ -74,7 +75,7 @@ int tp_app_params_init(struct tp_app_params *ap, const struct tp_config *cfg)
 	p->allow_loopback = cfg->peers.allow_loopback;
 
 	/* The server's own addresses are never peers (DESIGN §7). */
-	ap->own = calloc(cfg->n_listen + 2, sizeof(*ap->own));
+	ap->own = calloc(cfg->n_listen + 4, sizeof(*ap->own));
 	if (!ap->own) {
 		tp_app_params_fini(ap);
 		return -ENOMEM;
@@ -86,6 +87,13 @@ int tp_app_params_init(struct tp_app_params *ap, const struct tp_config *cfg)
 		ap->own[n_own++] = cfg->relay.address;
 	if (cfg->relay.address6.family)
 		ap->own[n_own++] = cfg->relay.address6;
+	if (cfg->dataplane.kind == TP_CONF_DPDK) {
+		/* Both planes' policies deny both planes' relay addresses. */
+		if (kr->address.family)
+			ap->own[n_own++] = kr->address;
+		if (kr->address6.family)
+			ap->own[n_own++] = kr->address6;
+	}
 	for (unsigned i = 0; i < n_own; i++)
 		ap->own[i].port = 0;
 	p->own = ap->own;
@@ -100,7 +108,8 @@ void tp_app_params_fini(struct tp_app_params *ap)
 	memset(ap, 0, sizeof(*ap));
 }
 
-struct tp_engine_policy *tp_app_policy(const struct tp_config *cfg, char *err, size_t errlen)
+static struct tp_engine_policy *policy(const struct tp_config *cfg, bool kernel, char *err,
+				       size_t errlen)
 {
 	struct tp_app_params ap;
 	struct tp_engine_policy *pol;
@@ -109,9 +118,23 @@ struct tp_engine_policy *tp_app_policy(const struct tp_config *cfg, char *err, s
 		strncpy(err, "out of memory", errlen);
 		return NULL;
 	}
+	if (kernel) {
+		ap.p.relay4 = cfg->dataplane.dpdk.kernel_relay.address;
+		ap.p.relay6 = cfg->dataplane.dpdk.kernel_relay.address6;
+	}
 	pol = tp_engine_policy_create(&ap.p, err, errlen);
 	tp_app_params_fini(&ap);
 	return pol;
+}
+
+struct tp_engine_policy *tp_app_policy(const struct tp_config *cfg, char *err, size_t errlen)
+{
+	return policy(cfg, false, err, errlen);
+}
+
+struct tp_engine_policy *tp_app_kernel_policy(const struct tp_config *cfg, char *err, size_t errlen)
+{
+	return policy(cfg, true, err, errlen);
 }
 
 void tp_app_sockdp_conf(const struct tp_config *cfg, struct tp_sockdp_listener *ls,
@@ -160,4 +183,31 @@ void tp_app_dpdkdp_conf(const struct tp_config *cfg, struct tp_addr *udp,
 	out->max_allocations = cfg->limits.allocations_total;
 	out->mbufs = d->mbufs;
 	out->burst = d->burst;
+}
+
+unsigned tp_app_kernel_conf(const struct tp_config *cfg, struct tp_sockdp_listener *ls,
+			    struct tp_sockdp_conf *out)
+{
+	unsigned n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		if (cfg->listen[i].transport == TP_CONF_UDP)
+			continue;
+		ls[n].transport = transport_of(cfg->listen[i].transport);
+		ls[n].addr = cfg->listen[i].addr;
+		ls[n].cert = cfg->listen[i].cert;
+		ls[n].key = cfg->listen[i].key;
+		n++;
+	}
+	out->listeners = ls;
+	out->n_listeners = n;
+	out->relay4 = cfg->dataplane.dpdk.kernel_relay.address;
+	out->relay6 = cfg->dataplane.dpdk.kernel_relay.address6;
+	/* The same port range as the DPDK plane, on other addresses: no clash. */
+	out->port_min = cfg->relay.port_min;
+	out->port_max = cfg->relay.port_max;
+	out->workers = 1;
+	out->max_allocations = cfg->limits.allocations_total;
+	return n;
 }

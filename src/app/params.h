@@ -22,13 +22,29 @@ void tp_app_params_fini(struct tp_app_params *ap);
 /* A policy for @cfg, or NULL with a message in @err. */
 struct tp_engine_policy *tp_app_policy(const struct tp_config *cfg, char *err, size_t errlen);
 
+/*
+ * The policy of the socket shards that serve TCP and TLS clients with dataplane.kind "dpdk":
+ * tp_app_policy()'s, with the relay addresses of dataplane.dpdk.kernel_relay.
+ */
+struct tp_engine_policy *tp_app_kernel_policy(const struct tp_config *cfg, char *err,
+					      size_t errlen);
+
+/*
+ * Socket-plane settings for the TCP and TLS listeners of a "dpdk" @cfg (DESIGN §6): one worker
+ * thread, relaying from dataplane.dpdk.kernel_relay over the relay port range. @ls receives
+ * them (cfg->n_listen entries at most). @return how many there are.
+ */
+unsigned tp_app_kernel_conf(const struct tp_config *cfg, struct tp_sockdp_listener *ls,
+			    struct tp_sockdp_conf *out);
+
 /* Socket-plane settings for @cfg; @ls receives cfg->n_listen entries. */
 void tp_app_sockdp_conf(const struct tp_config *cfg, struct tp_sockdp_listener *ls,
 			struct tp_sockdp_conf *out);
 
 /*
  * DPDK-plane settings for @cfg; @udp receives the UDP listeners (cfg->n_listen entries at most).
- * TCP and TLS listeners are not the DPDK plane's: @n_stream receives how many were left out.
+ * TCP and TLS listeners are not the DPDK plane's (see tp_app_kernel_conf()): @n_stream receives
+ * how many were left out.
  */
 void tp_app_dpdkdp_conf(const struct tp_config *cfg, struct tp_addr *udp,
 			struct tp_dpdkdp_conf *out, unsigned *n_stream);

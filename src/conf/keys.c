@@ -366,12 +366,37 @@ static int dpdk_check(struct conf_ctx *ctx, void *base)
 	return 0;
 }
 
+/* Runs only when the object is present (CONF_OPTIONAL); check_dpdk() fills it in otherwise. */
+static int kernel_relay_check(struct conf_ctx *ctx, void *base)
+{
+	struct tp_conf_kernel_relay *k = base;
+
+	if (!k->address.family && !k->address6.family)
+		return conf_fail(ctx, NULL, "must have \"address\" or \"address6\"");
+	k->configured = true;
+	return 0;
+}
+
+#define KR struct tp_conf_kernel_relay
+static const struct conf_opt kernel_relay_opts[] = {
+	ADDR("address", KR, address, CONF_IPV4 | CONF_SPECIFIC),
+	ADDR("address6", KR, address6, CONF_IPV6 | CONF_SPECIFIC),
+};
+static const struct conf_schema kernel_relay_schema =
+	CONF_SCHEMA(kernel_relay_opts, KR, kernel_relay_check);
+#undef KR
+
 #define K struct tp_conf_dpdk
 static const struct conf_opt dpdk_opts[] = {
 	ARRAY("eal", K, eal, n_eal, 0, 256, path_elem, 0),
 	ARRAY("ports", K, ports, n_ports, 0, 32, port_elem, 0),
 	INT("mbufs", K, mbufs, 1024, 16777216, 16384),
 	INT("burst", K, burst, 1, 256, 32),
+	{ .key = "kernel_relay",
+	  .kind = CONF_OBJ,
+	  .flags = CONF_OPTIONAL,
+	  CONF_AT(K, kernel_relay),
+	  .sub = &kernel_relay_schema },
 };
 static const struct conf_schema dpdk_schema = CONF_SCHEMA(dpdk_opts, K, dpdk_check);
 #undef K
@@ -471,39 +496,87 @@ static int check_listeners(struct conf_ctx *ctx, const struct tp_config *c)
 	return 0;
 }
 
-/* Issue 4 §1: with DPDK, the relay addresses and the UDP listeners live on DPDK ports. TCP and
- * TLS clients are served by socket shards on kernel interfaces, so their listeners are free. */
-static int check_dpdk(struct conf_ctx *ctx, const struct tp_config *c)
+/*
+ * With kind "dpdk" (issue 4 §1, §6), the relay addresses and the UDP listeners live on DPDK
+ * ports. TCP and TLS clients are served by socket workers on kernel interfaces, so their
+ * listeners and the relay addresses of their allocations (kernel_relay) must not be DPDK port
+ * addresses, which the kernel does not see.
+ */
+static int check_dpdk_addr(struct conf_ctx *ctx, const struct tp_conf_dpdk *d,
+			   const struct tp_addr *a, bool want_dpdk, const char *sub)
 {
-	static const char rule[] = "must be an address of a dataplane.dpdk port when kind is "
-				   "\"dpdk\", got %s";
+	char got[TP_ADDR_STRLEN + 2];
+
+	if (!a->family || dpdk_owns(d, a) == want_dpdk)
+		return 0;
+	addr_text(got, sizeof(got), a);
+	if (want_dpdk)
+		return conf_fail(ctx, sub,
+				 "must be an address of a dataplane.dpdk port when kind is "
+				 "\"dpdk\", got %s",
+				 got);
+	return conf_fail(ctx, sub,
+			 "must not be an address of a dataplane.dpdk port (TCP, TLS and their "
+			 "relayed UDP use kernel interfaces), got %s",
+			 got);
+}
+
+/* No kernel_relay object: take the first specific IPv4 and IPv6 TCP/TLS listener addresses. */
+static int derive_kernel_relay(struct conf_ctx *ctx, struct tp_config *c)
+{
+	struct tp_conf_kernel_relay *k = &c->dataplane.dpdk.kernel_relay;
+
+	for (size_t i = 0; i < c->n_listen; i++) {
+		const struct tp_conf_listener *l = &c->listen[i];
+		struct tp_addr *slot = l->addr.family == TP_AF_INET ? &k->address : &k->address6;
+
+		if (l->transport == TP_CONF_UDP || conf_addr_unspecified(&l->addr) || slot->family)
+			continue;
+		*slot = l->addr;
+		slot->port = 0;
+		k->derived = true;
+	}
+	if (!k->derived)
+		return conf_fail(ctx, ".dataplane.dpdk",
+				 "missing key \"kernel_relay\" (required with kind \"dpdk\" when "
+				 "no TCP or TLS listener has a specific address to take it from)");
+	return 0;
+}
+
+#define KERNEL_RELAY ".dataplane.dpdk.kernel_relay"
+
+static int check_dpdk(struct conf_ctx *ctx, struct tp_config *c)
+{
 	const struct tp_conf_dpdk *d = &c->dataplane.dpdk;
-	char sub[48], got[TP_ADDR_STRLEN + 2];
+	const struct tp_conf_kernel_relay *k = &d->kernel_relay;
+	char sub[48];
+	bool stream = false;
 
 	if (c->dataplane.kind != TP_CONF_DPDK)
 		return 0;
 	if (!d->n_ports)
 		return conf_fail(ctx, ".dataplane.dpdk.ports",
 				 "must have at least one port when kind is \"dpdk\"");
-	if (c->relay.address.family && !dpdk_owns(d, &c->relay.address)) {
-		addr_text(got, sizeof(got), &c->relay.address);
-		return conf_fail(ctx, ".relay.address", rule, got);
-	}
-	if (c->relay.address6.family && !dpdk_owns(d, &c->relay.address6)) {
-		addr_text(got, sizeof(got), &c->relay.address6);
-		return conf_fail(ctx, ".relay.address6", rule, got);
-	}
+	if (check_dpdk_addr(ctx, d, &c->relay.address, true, ".relay.address") < 0 ||
+	    check_dpdk_addr(ctx, d, &c->relay.address6, true, ".relay.address6") < 0)
+		return -1;
 	for (size_t i = 0; i < c->n_listen; i++) {
 		const struct tp_conf_listener *l = &c->listen[i];
+		bool udp = l->transport == TP_CONF_UDP;
 
-		if (l->transport == TP_CONF_UDP && !dpdk_owns(d, &l->addr)) {
-			snprintf(sub, sizeof(sub), ".listen[%lu].address", (unsigned long)i);
-			addr_text(got, sizeof(got), &l->addr);
-			return conf_fail(ctx, sub, rule, got);
-		}
+		snprintf(sub, sizeof(sub), ".listen[%lu].address", (unsigned long)i);
+		/* A wildcard TCP/TLS listener binds kernel addresses only: no DPDK one is there. */
+		if ((udp || !conf_addr_unspecified(&l->addr)) &&
+		    check_dpdk_addr(ctx, d, &l->addr, udp, sub) < 0)
+			return -1;
+		stream = stream || !udp;
 	}
-	return 0;
+	if (check_dpdk_addr(ctx, d, &k->address, false, KERNEL_RELAY ".address") < 0 ||
+	    check_dpdk_addr(ctx, d, &k->address6, false, KERNEL_RELAY ".address6") < 0)
+		return -1;
+	return stream && !k->configured ? derive_kernel_relay(ctx, c) : 0;
 }
+#undef KERNEL_RELAY
 
 /* The metrics endpoint is a TCP socket of its own: it must not need a TCP listener's. */
 static int check_metrics(struct conf_ctx *ctx, const struct tp_config *c)

@@ -186,11 +186,42 @@ static const char *status_text(int status)
 	}
 }
 
+/*
+ * The source's extra families, whole: a first try in a page, then in a buffer of the size it
+ * asked for (with slack, as counters may have grown a digit meanwhile). NULL when there are none
+ * or memory is short: the engine's families are still served.
+ */
+static char *render_extra(const struct tp_metrics_source *src, size_t *len)
+{
+	size_t cap = 4096;
+
+	*len = 0;
+	if (!src || !src->extra)
+		return NULL;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char *buf = malloc(cap);
+		size_t n;
+
+		if (!buf)
+			return NULL;
+		n = src->extra(src->ctx, buf, cap);
+		if (n < cap) {
+			*len = n;
+			return buf;
+		}
+		free(buf);
+		cap = n + 1024;
+	}
+	return NULL;
+}
+
 /* Build the whole response into c->out and start sending it. */
 static void conn_respond(struct tp_metrics *m, struct metrics_conn *c, int status,
 			 const struct tp_metrics_source *src, uint64_t now)
 {
 	struct tp_stats sum;
+	char *extra = NULL;
+	size_t extra_len = 0, core_len = 0;
 	const char *type = "text/plain; charset=utf-8";
 	const char *body = status == 404   ? "not found\n"
 			   : status == 405 ? "method not allowed\n"
@@ -207,7 +238,9 @@ static void conn_respond(struct tp_metrics *m, struct metrics_conn *c, int statu
 			src->stats(src->ctx, &sum);
 		if (src && src->workers)
 			workers = src->workers(src->ctx);
-		body_len = tp_metrics_render(&sum, workers, NULL, 0);
+		core_len = tp_metrics_render(&sum, workers, NULL, 0);
+		extra = render_extra(src, &extra_len);
+		body_len = core_len + extra_len;
 		type = "text/plain; version=0.0.4";
 	}
 	head_len = snprintf(head, sizeof(head),
@@ -225,10 +258,16 @@ static void conn_respond(struct tp_metrics *m, struct metrics_conn *c, int statu
 	if (!c->out)
 		goto fail;
 	memcpy(c->out, head, (size_t)head_len);
-	if (status == 200)
+	if (status == 200) {
 		tp_metrics_render(&sum, workers, c->out + head_len, cap - (size_t)head_len);
-	else
+		if (extra_len)
+			memcpy(c->out + head_len + core_len, extra, extra_len);
+		c->out[cap - 1] = '\0';
+	} else {
 		memcpy(c->out + head_len, body, body_len);
+	}
+	free(extra);
+	extra = NULL;
 	c->out_len = (size_t)head_len + body_len;
 	c->out_off = 0;
 	c->state = CONN_WRITE;
@@ -238,6 +277,7 @@ static void conn_respond(struct tp_metrics *m, struct metrics_conn *c, int statu
 	conn_write(m, c);
 	return;
 fail:
+	free(extra);
 	conn_close(m, c);
 }
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tp_metrics_render(): the summed counters as Prometheus text exposition format 0.0.4.
+ * tp_metrics_render(): the summed counters as Prometheus text exposition format 0.0.4, and
+ * tp_metrics_render_family() for the families a data plane adds (struct tp_metrics_source's
+ * extra callback).
  *
- * Every family and label value comes from the X-macro tables in stats.h and wire.h, so the
- * output lists exactly what the code counts and its size is fixed by the build. The text is
+ * Every family and label value comes from the X-macro tables in stats.h and wire.h (or the
+ * caller's, for tp_metrics_render_family()), so the output lists exactly what the code counts
+ * and its size is fixed by the build. The text is
  * written with plain string and integer appends (no printf), which keeps it exact and cheap.
  */
 #include <stdbool.h>
@@ -180,6 +183,18 @@ size_t tp_metrics_render(const struct tp_stats *sum, uint32_t workers, char *buf
 	family(&t, "turnpike_build_info", "gauge", "Build information; the value is always 1.");
 	sample(&t, "turnpike_build_info", "version", TP_VERSION, false, 1);
 
+	if (t.cap)
+		t.buf[t.len < t.cap ? t.len : t.cap - 1] = '\0';
+	return t.len;
+}
+
+size_t tp_metrics_render_family(const struct tp_metrics_family *f, char *buf, size_t cap)
+{
+	struct text t = { buf, buf ? cap : 0, 0 };
+
+	family(&t, f->name, f->type, f->help);
+	for (unsigned i = 0; i < f->n; i++)
+		sample(&t, f->name, f->label, f->value_name(i), f->lower, f->values[i]);
 	if (t.cap)
 		t.buf[t.len < t.cap ? t.len : t.cap - 1] = '\0';
 	return t.len;

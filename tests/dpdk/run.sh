@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Run every DPDK test: the Check binaries the build made under tests/dpdk (golden packet
-# fixtures over net_ring, one process each, no NIC and no hugepages), then the net_tap smoke
-# test (tests/dpdk/tap.sh) when this is root on Linux with coturn's test clients installed.
-# One line per test, and a last line "N passed, M failed"; exits non-zero on any failure.
+# fixtures over net_ring, one process each, no NIC and no hugepages), then, when this is root on
+# Linux with coturn's test clients installed, the net_tap smoke test (tests/dpdk/tap.sh: UDP
+# through DPDK, TCP/TLS through the same process's kernel-socket worker) with one and two
+# workers, and the veth test (tests/dpdk/veth.sh: net_af_xdp, or net_af_packet where af_xdp
+# cannot start). One line per test, and a last line "N passed, M failed"; exits non-zero on any
+# failure.
 #
 # Usage: tests/dpdk/run.sh [BUILD_DIR]     (default: build)
 # Environment: TP_DPDK_LOG_DIR (default build-logs) receives each test's output.
@@ -77,6 +80,27 @@ if [ -x tests/dpdk/tap.sh ]; then
 			;;
 		esac
 	done
+fi
+
+# The veth pair into a namespace, through net_af_xdp (or net_af_packet).
+if [ -x tests/dpdk/veth.sh ]; then
+	log="$logdir/dpdk-veth.log"
+	tests/dpdk/veth.sh "$build" >"$log" 2>&1
+	rc=$?
+	case $rc in
+	0)
+		passed=$((passed + 1))
+		echo "PASS  dpdk veth.sh: $(tail -1 "$log")"
+		;;
+	77)
+		echo "SKIP  dpdk veth.sh: $(tail -1 "$log")"
+		;;
+	*)
+		failed=$((failed + 1))
+		echo "FAIL  dpdk veth.sh: exit $rc (see $log)"
+		tail -15 "$log"
+		;;
+	esac
 fi
 
 echo "$passed passed, $failed failed"

@@ -380,6 +380,44 @@ static const struct bad_case bad[] = {
 	       "'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "]}}"),
 	  ".listen[0].address: must be an address of a dataplane.dpdk port when kind is \"dpdk\", "
 	  "got \"127.0.0.2\"" },
+	/* TCP and TLS clients are served on kernel interfaces, which never see DPDK addresses. */
+	{ NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1'},"
+	       "{'transport':'tcp','address':'127.0.0.1'}],"
+	       "'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "]}}"),
+	  ".listen[1].address: must not be an address of a dataplane.dpdk port (TCP, TLS and "
+	  "their relayed UDP use kernel interfaces), got \"127.0.0.1\"" },
+	{ NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1'},"
+	       "{'transport':'tls','address':'127.0.0.1','port':5349,'cert':'c','key':'k'}],"
+	       "'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "],"
+	       "'kernel_relay':{'address':'10.1.1.1'}}}"),
+	  ".listen[1].address: must not be an address of a dataplane.dpdk port (TCP, TLS and "
+	  "their relayed UDP use kernel interfaces), got \"127.0.0.1\"" },
+	{ DOC(",'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "],"
+	      "'kernel_relay':{'address':'127.0.0.1'}}}"),
+	  ".dataplane.dpdk.kernel_relay.address: must not be an address of a dataplane.dpdk port "
+	  "(TCP, TLS and their relayed UDP use kernel interfaces), got \"127.0.0.1\"" },
+	{ DOC(",'dataplane':{'kind':'dpdk','dpdk':{'ports':[{'device':'p','addresses':"
+	      "['127.0.0.1/8','2001:db8::2/64']}],'kernel_relay':{'address':'10.1.1.1',"
+	      "'address6':'2001:DB8::2'}}}"),
+	  ".dataplane.dpdk.kernel_relay.address6: must not be an address of a dataplane.dpdk port "
+	  "(TCP, TLS and their relayed UDP use kernel interfaces), got \"2001:db8::2\"" },
+	{ NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1'},"
+	       "{'transport':'tcp','address':'0.0.0.0'},{'transport':'tcp','address':'::'}],"
+	       "'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "]}}"),
+	  ".dataplane.dpdk: missing key \"kernel_relay\" (required with kind \"dpdk\" when no "
+	  "TCP or TLS listener has a specific address to take it from)" },
+	{ DOC(",'dataplane':{'dpdk':{'kernel_relay':{}}}"),
+	  ".dataplane.dpdk.kernel_relay: must have \"address\" or \"address6\"" },
+	{ DOC(",'dataplane':{'dpdk':{'kernel_relay':{'address':'::1'}}}"),
+	  ".dataplane.dpdk.kernel_relay.address: must be an IPv4 address, got \"::1\"" },
+	{ DOC(",'dataplane':{'dpdk':{'kernel_relay':{'address6':'10.1.1.1'}}}"),
+	  ".dataplane.dpdk.kernel_relay.address6: must be an IPv6 address, got \"10.1.1.1\"" },
+	{ DOC(",'dataplane':{'dpdk':{'kernel_relay':{'address':'0.0.0.0'}}}"),
+	  ".dataplane.dpdk.kernel_relay.address: must be a specific address, got \"0.0.0.0\"" },
+	{ DOC(",'dataplane':{'dpdk':{'kernel_relay':{'address':'10.1.1.1','port':3478}}}"),
+	  ".dataplane.dpdk.kernel_relay: unknown key \"port\"" },
+	{ DOC(",'dataplane':{'dpdk':{'kernel_relay':'10.1.1.1'}}"),
+	  ".dataplane.dpdk.kernel_relay: must be an object, got \"10.1.1.1\"" },
 	/* The dpdk section is checked even when it is not used. */
 	{ DOC(",'dataplane':{'kind':'sockets','dpdk':{'ports':[{'device':'p'}]}}"),
 	  ".dataplane.dpdk.ports[0]: missing key \"addresses\"" },
@@ -515,7 +553,7 @@ START_TEST(full_config_read_back)
 	struct tp_config *c = expect_ok(
 		"{'realm':'example.org','software':'turnpike',"
 		"'listen':[{'transport':'udp','address':'192.0.2.1','port':3479},"
-		"{'transport':'tcp','address':'2001:DB8::1'},"
+		"{'transport':'tcp','address':'2001:DB8:1::1'},"
 		"{'transport':'tls','address':'::','cert':'/c.pem','key':'/k.pem'}],"
 		"'relay':{'address':'192.0.2.1','address6':'2001:db8::1','port_min':1024,"
 		"'port_max':2047},"
@@ -533,7 +571,8 @@ START_TEST(full_config_read_back)
 		"'ports':[{'device':'0000:3b:00.0','addresses':['192.0.2.1/24','2001:db8::1/64'],"
 		"'gateway':['192.0.2.254','fe80::1'],'mtu':9000,'queues':64,'rx_desc':64,"
 		"'tx_desc':32768},"
-		"{'device':'net_tap0','addresses':['198.51.100.7/32'],'gateway':'198.51.100.7'}]}},"
+		"{'device':'net_tap0','addresses':['198.51.100.7/32'],'gateway':'198.51.100.7'}],"
+		"'kernel_relay':{'address':'198.51.100.20','address6':'2001:db8:1::20'}}},"
 		"'log':{'level':'debug'}}");
 	const struct tp_conf_dpdk *d = &c->dataplane.dpdk;
 	char buf[TP_ADDR_STRLEN];
@@ -550,7 +589,7 @@ START_TEST(full_config_read_back)
 	ck_assert_str_eq(c->listen[2].cert, "/c.pem");
 	ck_assert_str_eq(c->listen[2].key, "/k.pem");
 	tp_addr_format(&c->listen[1].addr, buf, sizeof(buf), true);
-	ck_assert_str_eq(buf, "[2001:db8::1]:3478");
+	ck_assert_str_eq(buf, "[2001:db8:1::1]:3478");
 
 	ck_assert_int_eq(c->relay.address6.family, TP_AF_INET6);
 	ck_assert_uint_eq(c->relay.port_min, 1024);
@@ -598,6 +637,12 @@ START_TEST(full_config_read_back)
 	ck_assert_str_eq(buf, "2001:db8::1");
 	tp_addr_format(&d->ports[0].gateway4, buf, sizeof(buf), false);
 	ck_assert_str_eq(buf, "192.0.2.254");
+	ck_assert(d->kernel_relay.configured);
+	ck_assert(!d->kernel_relay.derived);
+	tp_addr_format(&d->kernel_relay.address, buf, sizeof(buf), false);
+	ck_assert_str_eq(buf, "198.51.100.20");
+	tp_addr_format(&d->kernel_relay.address6, buf, sizeof(buf), false);
+	ck_assert_str_eq(buf, "2001:db8:1::20");
 	tp_addr_format(&d->ports[0].gateway6, buf, sizeof(buf), false);
 	ck_assert_str_eq(buf, "fe80::1");
 	ck_assert_uint_eq(d->ports[0].mtu, 9000);
@@ -675,6 +720,62 @@ START_TEST(small_accepted_variants)
 	/* empty arrays where entries are optional */
 	c = expect_ok(DOC(",'peers':{'allow':[],'deny':[]},'dataplane':{'dpdk':{'eal':[]}}"));
 	ck_assert_uint_eq(c->peers.n_deny, 0);
+	tp_config_destroy(c);
+}
+END_TEST
+
+/* dataplane.dpdk.kernel_relay: given, taken from the TCP/TLS listeners, or not needed. */
+START_TEST(kernel_relay)
+{
+	struct tp_config *c;
+	const struct tp_conf_kernel_relay *k;
+	char buf[TP_ADDR_STRLEN];
+
+	/* absent with kind "dpdk": the first specific IPv4 and IPv6 TCP/TLS listener addresses */
+	c = expect_ok(NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1'},"
+			   "{'transport':'tcp','address':'0.0.0.0'},"
+			   "{'transport':'tls','address':'2001:db8:1::1','cert':'c','key':'k'},"
+			   "{'transport':'tcp','address':'10.1.1.1','port':3479},"
+			   "{'transport':'tcp','address':'10.1.1.2','port':3480}],"
+			   "'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "]}}"));
+	k = &c->dataplane.dpdk.kernel_relay;
+	ck_assert(k->derived);
+	ck_assert(!k->configured);
+	tp_addr_format(&k->address, buf, sizeof(buf), true);
+	ck_assert_str_eq(buf, "10.1.1.1:0");
+	tp_addr_format(&k->address6, buf, sizeof(buf), true);
+	ck_assert_str_eq(buf, "[2001:db8:1::1]:0");
+	tp_config_destroy(c);
+
+	/* given: used as is, even with one family only and wildcard listeners */
+	c = expect_ok(
+		NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1'},"
+		     "{'transport':'tcp','address':'::'},{'transport':'tcp','address':'10.1.1.1'}],"
+		     "'dataplane':{'kind':'dpdk','dpdk':{'ports':[" PORT0 "],"
+		     "'kernel_relay':{'address6':'2001:db8:1::5'}}}"));
+	k = &c->dataplane.dpdk.kernel_relay;
+	ck_assert(k->configured);
+	ck_assert(!k->derived);
+	ck_assert_int_eq(k->address.family, 0);
+	tp_addr_format(&k->address6, buf, sizeof(buf), false);
+	ck_assert_str_eq(buf, "2001:db8:1::5");
+	tp_config_destroy(c);
+
+	/* kind "dpdk" with UDP listeners only: nothing to fill in */
+	c = expect_ok(DPDK(""));
+	k = &c->dataplane.dpdk.kernel_relay;
+	ck_assert(!k->configured && !k->derived);
+	ck_assert_int_eq(k->address.family, 0);
+	ck_assert_int_eq(k->address6.family, 0);
+	tp_config_destroy(c);
+
+	/* kind "sockets": checked, kept, and TCP listeners may use any address */
+	c = expect_ok(NO_L(",'listen':[{'transport':'udp','address':'127.0.0.1'},"
+			   "{'transport':'tcp','address':'127.0.0.1'}],"
+			   "'dataplane':{'dpdk':{'ports':[" PORT0 "],"
+			   "'kernel_relay':{'address':'127.0.0.1'}}}"));
+	ck_assert(c->dataplane.dpdk.kernel_relay.configured);
+	ck_assert(!c->dataplane.dpdk.kernel_relay.derived);
 	tp_config_destroy(c);
 }
 END_TEST
@@ -930,6 +1031,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, defaults_applied);
 	tcase_add_test(tc, full_config_read_back);
 	tcase_add_test(tc, small_accepted_variants);
+	tcase_add_test(tc, kernel_relay);
 	tcase_add_test(tc, metrics_endpoint);
 	tcase_add_test(tc, many_users);
 	tcase_add_test(tc, error_buffer_handling);

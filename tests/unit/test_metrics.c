@@ -215,6 +215,83 @@ START_TEST(render_truncates_safely)
 }
 END_TEST
 
+/* ---- one family (the DPDK plane's counters are rendered this way) ---- */
+
+static const char *const family_names[] = { "RX", "STEER_IN", "odd \"q\" \\ b\nl" };
+
+static const char *family_name(unsigned i)
+{
+	return family_names[i];
+}
+
+static const uint64_t family_values[] = { 1333, 0, 18446744073709551615ull };
+
+static const struct tp_metrics_family test_family = {
+	.name = "turnpike_dataplane_events_total",
+	.type = "counter",
+	.help = "DPDK data-plane events.",
+	.label = "event",
+	.lower = true,
+	.n = 3,
+	.value_name = family_name,
+	.values = family_values,
+};
+
+static const char family_text[] =
+	"# HELP turnpike_dataplane_events_total DPDK data-plane events.\n"
+	"# TYPE turnpike_dataplane_events_total counter\n"
+	"turnpike_dataplane_events_total{event=\"rx\"} 1333\n"
+	"turnpike_dataplane_events_total{event=\"steer_in\"} 0\n"
+	"turnpike_dataplane_events_total{event=\"odd \\\"q\\\" \\\\ b\\nl\"} "
+	"18446744073709551615\n";
+
+START_TEST(render_family_exact)
+{
+	struct tp_metrics_family f = test_family;
+	char buf[1024];
+
+	ck_assert_uint_eq(tp_metrics_render_family(&f, buf, sizeof(buf)), strlen(family_text));
+	ck_assert_str_eq(buf, family_text);
+
+	/* label values as they are, and an empty family */
+	f.lower = false;
+	f.n = 2;
+	f.name = "turnpike_dataplane_drops_total";
+	f.label = "reason";
+	f.help = "Drops.";
+	tp_metrics_render_family(&f, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "# HELP turnpike_dataplane_drops_total Drops.\n"
+			      "# TYPE turnpike_dataplane_drops_total counter\n"
+			      "turnpike_dataplane_drops_total{reason=\"RX\"} 1333\n"
+			      "turnpike_dataplane_drops_total{reason=\"STEER_IN\"} 0\n");
+	f.n = 0;
+	f.type = "gauge";
+	tp_metrics_render_family(&f, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "# HELP turnpike_dataplane_drops_total Drops.\n"
+			      "# TYPE turnpike_dataplane_drops_total gauge\n");
+}
+END_TEST
+
+START_TEST(render_family_truncates_safely)
+{
+	const size_t need = strlen(family_text);
+	const size_t caps[] = { 1, 2, 50, need - 1, need, need + 1 };
+
+	ck_assert_uint_eq(tp_metrics_render_family(&test_family, NULL, 0), need);
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		size_t cap = caps[i], kept = need < cap ? need : cap - 1;
+		char *buf = malloc(cap); /* exactly cap bytes: ASan catches a write past it */
+
+		ck_assert_ptr_nonnull(buf);
+		memset(buf, 'x', cap);
+		ck_assert_uint_eq(tp_metrics_render_family(&test_family, buf, cap), need);
+		ck_assert_uint_eq(strlen(buf), kept);
+		ck_assert(memcmp(buf, family_text, kept) == 0);
+		free(buf);
+	}
+}
+END_TEST
+
 /* ---- the endpoint ---- */
 
 struct fake {
@@ -239,7 +316,8 @@ static uint32_t fake_workers(void *ctx)
 }
 
 static struct fake fake;
-static const struct tp_metrics_source src = { fake_stats, fake_workers, &fake };
+static const struct tp_metrics_source src = { fake_stats, fake_workers, &fake, NULL };
+static const struct tp_metrics_source *use = &src; /* what the endpoint is pumped with */
 static struct tp_metrics *m;
 
 static void endpoint_setup(void)
@@ -253,6 +331,7 @@ static void endpoint_setup(void)
 	ck_assert_str_eq(err, "");
 	ck_assert_uint_ne(tp_metrics_port(m), 0);
 	fake.scrapes = 0;
+	use = &src;
 }
 
 static void endpoint_teardown(void)
@@ -280,7 +359,7 @@ static void client_send(tp_socket_t s, const char *req, size_t len)
 		long n = tp_sock_send(s, req + off, len - off);
 
 		if (n == -EAGAIN) {
-			tp_metrics_poll(m, 5, &src);
+			tp_metrics_poll(m, 5, use);
 			continue;
 		}
 		ck_assert_int_gt(n, 0);
@@ -321,7 +400,7 @@ static void fetch(const char *req, size_t req_len, char *out, size_t cap)
 	out[0] = '\0';
 	client_send(s, req, req_len);
 	while (!closed && tp_time_mono_ms() < until) {
-		tp_metrics_poll(m, 10, &src);
+		tp_metrics_poll(m, 10, use);
 		closed = client_read(s, out, cap, &len);
 	}
 	ck_assert_msg(closed, "no complete response to %.40s", req);
@@ -390,6 +469,82 @@ START_TEST(serves_metrics)
 		ck_assert(closed);
 		ck_assert(has_line(body_of(resp), "turnpike_workers 0"));
 	}
+}
+END_TEST
+
+/* A source with extra families: how many calls, and how long a text each call claims. */
+static unsigned extra_calls;
+static unsigned extra_samples; /* test_family-like samples to render */
+static bool extra_greedy;      /* always claim more than the buffer holds */
+
+static const char *extra_name(unsigned i)
+{
+	static char name[32];
+
+	snprintf(name, sizeof(name), "EVENT_%u", i);
+	return name;
+}
+
+static size_t fake_extra(void *ctx, char *buf, size_t cap)
+{
+	static uint64_t values[300];
+	struct tp_metrics_family f = test_family;
+	size_t n;
+
+	(void)ctx;
+	extra_calls++;
+	for (unsigned i = 0; i < extra_samples; i++)
+		values[i] = 1000 + i;
+	f.n = extra_samples;
+	f.value_name = extra_name;
+	f.values = values;
+	n = tp_metrics_render_family(&f, buf, cap);
+	return extra_greedy ? cap + n : n;
+}
+
+static const struct tp_metrics_source extra_src = { fake_stats, fake_workers, &fake, fake_extra };
+
+START_TEST(serves_extra_families)
+{
+	const char *body, *last_core;
+
+	use = &extra_src;
+	/* a few lines: one call, appended after the engine's families */
+	extra_calls = 0;
+	extra_samples = 3;
+	extra_greedy = false;
+	FETCH("GET /metrics HTTP/1.1\r\n\r\n");
+	expect_status("HTTP/1.1 200 OK\r\n");
+	body = body_of(resp); /* Content-Length covers both parts */
+	ck_assert_uint_eq(extra_calls, 1);
+	ck_assert(has_line(body, "turnpike_workers 3"));
+	ck_assert(has_line(body, "turnpike_dataplane_events_total{event=\"event_0\"} 1000"));
+	ck_assert(has_line(body, "turnpike_dataplane_events_total{event=\"event_2\"} 1002"));
+	last_core = strstr(body, "turnpike_build_info{");
+	ck_assert_ptr_nonnull(last_core);
+	ck_assert(strstr(body, "# HELP turnpike_dataplane_events_total") > last_core);
+	ck_assert(body[strlen(body) - 1] == '\n');
+
+	/* more than the first buffer holds: a second call with room for all of it */
+	extra_calls = 0;
+	extra_samples = 300;
+	FETCH("GET /metrics HTTP/1.1\r\n\r\n");
+	expect_status("HTTP/1.1 200 OK\r\n");
+	body = body_of(resp);
+	ck_assert_uint_eq(extra_calls, 2);
+	ck_assert(has_line(body, "turnpike_dataplane_events_total{event=\"event_299\"} 1299"));
+
+	/* a source that never fits: given up on after a few calls, the engine's part still served
+	 */
+	extra_calls = 0;
+	extra_samples = 3;
+	extra_greedy = true;
+	FETCH("GET /metrics HTTP/1.1\r\n\r\n");
+	expect_status("HTTP/1.1 200 OK\r\n");
+	body = body_of(resp);
+	ck_assert_uint_eq(extra_calls, 3);
+	ck_assert(has_line(body, "turnpike_workers 3"));
+	ck_assert_ptr_null(strstr(body, "turnpike_dataplane"));
 }
 END_TEST
 
@@ -598,12 +753,15 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, render_exact_lines);
 	tcase_add_test(tc, render_structure);
 	tcase_add_test(tc, render_truncates_safely);
+	tcase_add_test(tc, render_family_exact);
+	tcase_add_test(tc, render_family_truncates_safely);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("endpoint");
 	tcase_add_checked_fixture(tc, endpoint_setup, endpoint_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, serves_metrics);
+	tcase_add_test(tc, serves_extra_families);
 	tcase_add_test(tc, not_found);
 	tcase_add_test(tc, method_not_allowed);
 	tcase_add_test(tc, bad_request);
