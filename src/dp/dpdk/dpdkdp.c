@@ -131,20 +131,9 @@ void tp_dpdkdp_service(struct tp_dpdkdp *dp)
 
 void tp_dpdkdp_stats(const struct tp_dpdkdp *dp, struct tp_stats *sum)
 {
-	_Atomic uint64_t *dst = (_Atomic uint64_t *)sum;
-	size_t n = sizeof(*sum) / sizeof(uint64_t);
-
 	memset(sum, 0, sizeof(*sum));
-	for (unsigned w = 0; w < dp->nworkers; w++) {
-		const _Atomic uint64_t *src =
-			(const _Atomic uint64_t *)tp_engine_stats(dp->workers[w].eng);
-
-		for (size_t i = 0; i < n; i++)
-			atomic_store_explicit(&dst[i],
-					      atomic_load_explicit(&dst[i], memory_order_relaxed) +
-						      tp_stat_read(&src[i]),
-					      memory_order_relaxed);
-	}
+	for (unsigned w = 0; w < dp->nworkers; w++)
+		tp_stats_add(sum, tp_engine_stats(dp->workers[w].eng));
 }
 
 void tp_dpdkdp_counters(const struct tp_dpdkdp *dp, int worker, struct tp_dpdkdp_counters *out)
