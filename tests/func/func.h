@@ -75,6 +75,29 @@ void wait_metric(const char *series, uint64_t want);
 /** Milliseconds to sleep. */
 void sleep_ms(unsigned ms);
 
+/** What a test needs that a relay may lack (flags for FUNC_ADD_TEST). */
+enum func_needs {
+	FUNC_TLS = 1,	    /**< TLS listeners: left out under TP_FUNC_NO_TLS */
+	FUNC_WORKERS = 2,   /**< several workers: left out under TP_FUNC_SINGLE_WORKER */
+	FUNC_ONE_WORKER = 4 /**< registered only under TP_FUNC_SINGLE_WORKER */
+};
+
+/**
+ * Whether a test with @p needs (enum func_needs) runs against this relay; if not, its @p name
+ * is noted for the line test_func prints at start, one per switch.
+ */
+bool func_wanted(const char *name, unsigned needs);
+
+/** Add the test @p tf to @p tc if func_wanted(): otherwise it is not registered at all. */
+#define FUNC_ADD_TEST(tc, tf, needs)              \
+	do {                                      \
+		if (func_wanted(#tf, (needs)))    \
+			tcase_add_test((tc), tf); \
+	} while (0)
+
+/** A test case's time limit: @p seconds times TP_FUNC_TIMEOUT_SCALE. */
+double func_timeout(double seconds);
+
 /* The test cases, one factory per file. */
 TCase *func_tcase_methods(void);
 TCase *func_tcase_relay(void);

@@ -35,9 +35,85 @@
 #define RELAY_PORTS	 200
 
 const char *relay_bin;
+struct harness_env harness = { .stop_signal = SIGTERM, .stop_name = "SIGTERM", .timeout_scale = 1 };
 
 /* The relay of this process, killed at exit if a failed test left it running. */
 static pid_t running_pid;
+
+/* --- the environment --- */
+
+/* A switch: unset, empty or "0" off, "1" on; -1 for anything else. */
+static int env_switch(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return 0;
+	return strcmp(v, "1") == 0 ? 1 : -1;
+}
+
+int harness_init(char *err, size_t errlen)
+{
+	static char words[1024];
+	const char *v;
+	char *end, *save = NULL;
+	unsigned n = 0;
+	int no_tls = env_switch("TP_FUNC_NO_TLS"), single = env_switch("TP_FUNC_SINGLE_WORKER");
+
+	if (no_tls < 0 || single < 0) {
+		snprintf(err, errlen, "TP_FUNC_NO_TLS and TP_FUNC_SINGLE_WORKER take 0 or 1");
+		return -1;
+	}
+	harness.no_tls = no_tls;
+	harness.single_worker = single;
+	v = getenv("TP_FUNC_WRAPPER");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(words)) {
+			snprintf(err, errlen, "TP_FUNC_WRAPPER is too long");
+			return -1;
+		}
+		snprintf(words, sizeof(words), "%s", v);
+		for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+			if (n + 1 >= sizeof(harness.wrapper) / sizeof(harness.wrapper[0])) {
+				snprintf(err, errlen, "TP_FUNC_WRAPPER has too many words");
+				return -1;
+			}
+			harness.wrapper[n++] = w;
+		}
+	}
+	harness.wrapper[n] = NULL;
+	v = getenv("TP_FUNC_STOP_SIGNAL");
+	if (v && *v) {
+		if (strcmp(v, "TERM") == 0 || strcmp(v, "SIGTERM") == 0) {
+			harness.stop_signal = SIGTERM;
+			harness.stop_name = "SIGTERM";
+		} else if (strcmp(v, "INT") == 0 || strcmp(v, "SIGINT") == 0) {
+			harness.stop_signal = SIGINT;
+			harness.stop_name = "SIGINT";
+		} else {
+			snprintf(err, errlen, "TP_FUNC_STOP_SIGNAL is TERM or INT, not \"%s\"", v);
+			return -1;
+		}
+	}
+	v = getenv("TP_FUNC_TIMEOUT_SCALE");
+	if (v && *v) {
+		double x = strtod(v, &end);
+
+		if (end == v || *end || !(x >= 1 && x <= 100)) {
+			snprintf(err, errlen,
+				 "TP_FUNC_TIMEOUT_SCALE is a number from 1 to 100, not \"%s\"", v);
+			return -1;
+		}
+		harness.timeout_scale = x;
+	}
+	tcl_timeout_ms = (int)harness_ms((unsigned)tcl_timeout_ms);
+	return 0;
+}
+
+unsigned harness_ms(unsigned ms)
+{
+	return (unsigned)(ms * harness.timeout_scale + 0.5);
+}
 
 /* --- ports --- */
 
@@ -171,9 +247,9 @@ static void write_config(const struct relay *r, const struct relay_conf *c)
 		r->port);
 	fprintf(f, "    { \"transport\": \"udp\", \"address\": \"::1\", \"port\": %u },\n",
 		r->port);
-	fprintf(f, "    { \"transport\": \"tcp\", \"address\": \"::1\", \"port\": %u },\n",
-		r->port);
-	for (int v6 = 0; v6 < 2; v6++)
+	fprintf(f, "    { \"transport\": \"tcp\", \"address\": \"::1\", \"port\": %u }%s\n",
+		r->port, r->tls_port ? "," : "");
+	for (int v6 = 0; r->tls_port && v6 < 2; v6++)
 		fprintf(f,
 			"    { \"transport\": \"tls\", \"address\": \"%s\", \"port\": %u,\n"
 			"      \"cert\": \"%s/cert.pem\", \"key\": \"%s/key.pem\" }%s\n",
@@ -251,8 +327,10 @@ static char *scrape(const struct relay *r)
 {
 	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(r->metrics_port) };
-	struct timeval tv = { .tv_sec = METRICS_TIMEOUT_MS / 1000 };
-	uint64_t deadline = tcl_now_ms() + METRICS_TIMEOUT_MS;
+	unsigned timeout_ms = harness_ms(METRICS_TIMEOUT_MS);
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
+	uint64_t deadline = tcl_now_ms() + timeout_ms;
 	char *buf = malloc(METRICS_MAX + 1);
 	size_t len = 0;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -322,8 +400,19 @@ static pid_t spawn(const struct relay *r)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char *argv[] = { (char *)relay_bin, (char *)"--config", (char *)r->conf, NULL };
+		char *argv[sizeof(harness.wrapper) / sizeof(harness.wrapper[0]) + 4];
 		int nul = open("/dev/null", O_RDONLY);
+		unsigned n = 0;
+
+		/* [WRAPPER...] BINARY --config FILE */
+		while (harness.wrapper[n]) {
+			argv[n] = harness.wrapper[n];
+			n++;
+		}
+		argv[n++] = (char *)relay_bin;
+		argv[n++] = (char *)"--config";
+		argv[n++] = (char *)r->conf;
+		argv[n] = NULL;
 
 #ifdef __linux__
 		/* If the test process dies (a failed assertion _exits in fork mode, a timeout
@@ -335,7 +424,11 @@ static pid_t spawn(const struct relay *r)
 		signal(SIGPIPE, SIG_DFL); /* the relay must cope with SIGPIPE itself */
 		if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 			_exit(127);
-		execv(relay_bin, argv);
+		if (harness.wrapper[0])
+			execvp(argv[0], argv);
+		else
+			execv(relay_bin, argv);
+		dprintf(2, "test_func: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(logfd);
@@ -360,12 +453,13 @@ struct tp_addr relay_listen(const struct relay *r, int transport, int family)
 /*
  * Poll with Binding requests until the relay answers: true. False when it exited because a
  * port was taken meanwhile (another program got it between our check and its bind); any other
- * exit, or silence past START_TIMEOUT_MS, fails the test.
+ * exit, or silence past START_TIMEOUT_MS (times the scale), fails the test.
  */
 static bool wait_ready(struct relay *r)
 {
 	struct tp_addr server = relay_listen(r, TCL_UDP, TP_AF_INET);
-	uint64_t deadline = tcl_now_ms() + START_TIMEOUT_MS;
+	unsigned timeout_ms = harness_ms(START_TIMEOUT_MS);
+	uint64_t deadline = tcl_now_ms() + timeout_ms;
 	struct tcl c;
 	int st;
 
@@ -391,8 +485,7 @@ static bool wait_ready(struct relay *r)
 			return true;
 		usleep(20 * 1000);
 	}
-	ck_abort_msg("relay did not answer a Binding within %d ms:\n%s", START_TIMEOUT_MS,
-		     log_tail(r));
+	ck_abort_msg("relay did not answer a Binding within %u ms:\n%s", timeout_ms, log_tail(r));
 	return false;
 }
 
@@ -408,15 +501,17 @@ static void prepare(struct relay *r, const struct relay_conf *conf)
 	snprintf(r->conf, sizeof(r->conf), "%s/config.json", r->dir);
 	snprintf(r->log, sizeof(r->log), "%s/relay.log", r->dir);
 	r->port = pick_listen_port(true, 0);
-	r->tls_port = pick_listen_port(false, r->port);
+	r->tls_port = harness.no_tls ? 0 : pick_listen_port(false, r->port);
 	do
 		r->metrics_port = pick_listen_port(false, r->port);
 	while (r->metrics_port == r->tls_port);
 	r->port_min = pick_relay_range(nports);
 	r->port_max = (uint16_t)(r->port_min + nports - 1);
-	snprintf(cert, sizeof(cert), "%s/cert.pem", r->dir);
-	snprintf(key, sizeof(key), "%s/key.pem", r->dir);
-	make_cert(cert, key);
+	if (r->tls_port) {
+		snprintf(cert, sizeof(cert), "%s/cert.pem", r->dir);
+		snprintf(key, sizeof(key), "%s/key.pem", r->dir);
+		make_cert(cert, key);
+	}
 	write_config(r, conf);
 }
 
@@ -444,30 +539,32 @@ void relay_start(struct relay *r, const struct relay_conf *conf)
 
 void relay_stop(struct relay *r)
 {
-	uint64_t deadline = tcl_now_ms() + STOP_TIMEOUT_MS;
+	unsigned timeout_ms = harness_ms(STOP_TIMEOUT_MS);
+	uint64_t deadline = tcl_now_ms() + timeout_ms;
 	pid_t pid = r->pid;
 	int st = 0;
 
 	if (pid <= 0)
 		return;
-	kill(pid, SIGTERM);
+	kill(pid, harness.stop_signal);
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		if (tcl_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			r->pid = 0;
 			running_pid = 0;
-			ck_abort_msg("relay did not stop within %d ms of SIGTERM (%s):\n%s",
-				     STOP_TIMEOUT_MS, r->log, log_tail(r));
+			ck_abort_msg("relay did not stop within %u ms of %s (%s):\n%s", timeout_ms,
+				     harness.stop_name, r->log, log_tail(r));
 		}
 		usleep(10 * 1000);
 	}
 	r->pid = 0;
 	running_pid = 0;
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "relay ended with %s %d, not exit 0 (%s):\n%s",
+		      "relay ended with %s %d after %s, not exit 0 (%s):\n%s",
 		      WIFEXITED(st) ? "exit status" : "signal",
-		      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), r->log, log_tail(r));
+		      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), harness.stop_name, r->log,
+		      log_tail(r));
 	/* UBSan only prints unless told to halt; ASan and LSan reports fail the exit status. */
 	ck_assert_msg(relay_log_count(r, "runtime error:") == 0 &&
 			      relay_log_count(r, "Sanitizer") == 0,

@@ -4,12 +4,35 @@
  * (fresh temporary directory, free loopback ports, a self-signed TLS certificate), waits until it
  * answers, and stops it by PID, asserting a clean exit: status 0 and no sanitizer report, so an
  * ASan build's leak check at exit fails the test.
+ *
+ * By default it runs the binary directly, with TLS listeners, and stops it with SIGTERM: that is
+ * how the Linux builds run. The environment changes that, for a binary that runs elsewhere, such
+ * as turnpike.exe under Wine (tests/windows/run.sh):
+ *
+ *   TP_FUNC_WRAPPER=PROGRAM [ARGS]  start the relay as PROGRAM [ARGS] BINARY --config FILE
+ *                                   (words split at blanks, PROGRAM found on PATH), e.g. "wine";
+ *                                   FILE stays a Unix path (Wine shows it as Z:\...).
+ *   TP_FUNC_NO_TLS=1                no TLS listeners in the configs, for a build without TLS;
+ *                                   the tests that need TLS are not registered at all.
+ *   TP_FUNC_SINGLE_WORKER=1         the relay runs one worker whatever dataplane.workers asks
+ *                                   (no load-balancing SO_REUSEPORT, as on Windows): the tests
+ *                                   that need several workers are not registered, and one that
+ *                                   asserts the logged single-worker fallback is.
+ *   TP_FUNC_STOP_SIGNAL=TERM|INT    the signal that stops the relay (default TERM; Wine turns
+ *                                   INT into a Ctrl-C event and TERM into an abrupt exit). Exit
+ *                                   status 0 is required either way.
+ *   TP_FUNC_TIMEOUT_SCALE=X         multiplies the start-up, stop and response timeouts and the
+ *                                   test cases' time limits (default 1; a number from 1 to 100).
+ *   TP_FUNC_KEEP=1                  keep the temporary directories (configs, logs).
+ *
+ * The test program prints one line for each switch that leaves tests out, naming them.
  */
 #ifndef TP_FUNC_HARNESS_H
 #define TP_FUNC_HARNESS_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -45,7 +68,7 @@ struct relay {
 	char conf[PATH_MAX + 32];
 	char log[PATH_MAX + 32];
 	uint16_t port;	       /**< UDP and TCP listeners on 127.0.0.1 and ::1 */
-	uint16_t tls_port;     /**< TLS listeners on 127.0.0.1 and ::1 */
+	uint16_t tls_port;     /**< TLS listeners on 127.0.0.1 and ::1 (0: TP_FUNC_NO_TLS) */
 	uint16_t metrics_port; /**< the Prometheus endpoint on 127.0.0.1 */
 	uint16_t port_min, port_max;
 };
@@ -53,12 +76,36 @@ struct relay {
 /** The turnpike binary (TP_BIN, else the first argument). */
 extern const char *relay_bin;
 
-/** Write the config, start the relay, and wait (5 s at most) until it answers a Binding. */
+/** How the relay is run: the environment above, read by harness_init(). */
+struct harness_env {
+	char *wrapper[16]; /**< TP_FUNC_WRAPPER split into words, NULL-terminated; [0] NULL: none */
+	bool no_tls;	   /**< TP_FUNC_NO_TLS */
+	bool single_worker;    /**< TP_FUNC_SINGLE_WORKER */
+	int stop_signal;       /**< TP_FUNC_STOP_SIGNAL: SIGTERM or SIGINT */
+	const char *stop_name; /**< "SIGTERM" or "SIGINT" */
+	double timeout_scale;  /**< TP_FUNC_TIMEOUT_SCALE */
+};
+extern struct harness_env harness;
+
+/**
+ * Read the environment into @c harness and scale tcl_timeout_ms. @return 0, or -1 with a
+ * message in @p err for a value it does not understand.
+ */
+int harness_init(char *err, size_t errlen);
+
+/** @p ms times TP_FUNC_TIMEOUT_SCALE. */
+unsigned harness_ms(unsigned ms);
+
+/**
+ * Write the config, start the relay, and wait (5 s at most, times the timeout scale) until it
+ * answers a Binding.
+ */
 void relay_start(struct relay *r, const struct relay_conf *conf);
 
 /**
- * SIGTERM, wait 10 s at most (then SIGKILL and fail), assert exit 0 and a clean log. The
- * failure messages name the log, whose directory a failed stop leaves in place.
+ * SIGTERM (or TP_FUNC_STOP_SIGNAL), wait 10 s at most (times the timeout scale; then SIGKILL
+ * and fail), assert exit 0 and a clean log. The failure messages name the log, whose directory
+ * a failed stop leaves in place.
  */
 void relay_stop(struct relay *r);
 

@@ -13,6 +13,8 @@
 
 #include "tclient.h"
 
+int tcl_timeout_ms = 3000;
+
 #define TCL_RTO_MS 200 /* first retransmission; doubles after each */
 
 /* --- credentials --- */

@@ -37,7 +37,12 @@ enum tcl_err {
 	TCL_EIO = -3,	   /**< a socket or TLS error, or the server closed the stream */
 };
 
-#define TCL_TIMEOUT_MS 3000	   /**< how long a request waits for its response */
+/**
+ * How long a request waits for its response, and relayed data for its arrival: 3000 ms, times
+ * TP_FUNC_TIMEOUT_SCALE (the harness sets it before the tests run).
+ */
+extern int tcl_timeout_ms;
+#define TCL_TIMEOUT_MS tcl_timeout_ms
 #define TCL_MSG_MAX    1500	   /**< largest request the client builds */
 #define TCL_FRAME_MAX  (65535 + 8) /**< largest frame or datagram received */
 #define TCL_QUEUE      64	   /**< data frames kept while a response is awaited */

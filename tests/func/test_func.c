@@ -5,6 +5,13 @@
  * a clean exit, so the suite passes with CK_FORK=no as well as in Check's fork mode.
  *
  * Usage: test_func TURNPIKE_BINARY (or TP_BIN=TURNPIKE_BINARY test_func).
+ *
+ * With no TP_FUNC_* variables set, every test runs (how scripts/test runs the Linux builds).
+ * For a relay that runs elsewhere, harness.h lists them: TP_FUNC_WRAPPER (e.g. wine),
+ * TP_FUNC_NO_TLS=1, TP_FUNC_SINGLE_WORKER=1, TP_FUNC_STOP_SIGNAL=INT, TP_FUNC_TIMEOUT_SCALE.
+ * The two switches leave tests out by not registering them, never by passing them: the run
+ * prints one line per switch naming the tests it left out, and the Check summary counts only
+ * the tests that ran. tests/windows/run.sh runs turnpike.exe under Wine this way.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -39,6 +46,63 @@ void wait_metric(const char *series, uint64_t want)
 		sleep_ms(5);
 	ck_assert_msg(v == want, "%s is %llu, want %llu", series, (unsigned long long)v,
 		      (unsigned long long)want);
+}
+
+/* The tests func_wanted() left out, by reason. */
+static char left_out_tls[1024], left_out_workers[1024];
+
+static void note(char *list, size_t cap, const char *name)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, cap - n, "%s%s", n ? ", " : "", name);
+}
+
+bool func_wanted(const char *name, unsigned needs)
+{
+	bool want = true;
+
+	if ((needs & FUNC_TLS) && harness.no_tls) {
+		note(left_out_tls, sizeof(left_out_tls), name);
+		want = false;
+	}
+	if ((needs & FUNC_WORKERS) && harness.single_worker) {
+		note(left_out_workers, sizeof(left_out_workers), name);
+		want = false;
+	}
+	if ((needs & FUNC_ONE_WORKER) && !harness.single_worker)
+		want = false; /* the counterpart of the tests with FUNC_WORKERS */
+	return want;
+}
+
+double func_timeout(double seconds)
+{
+	return seconds * harness.timeout_scale;
+}
+
+/* One line for each switch that left tests out, and how the relay runs when that is not the
+ * default. Flushed before Check forks. */
+static void print_mode(void)
+{
+	if (harness.wrapper[0] || harness.stop_signal != SIGTERM || harness.timeout_scale != 1) {
+		printf("test_func: relay started as");
+		for (unsigned i = 0; harness.wrapper[i]; i++)
+			printf(" %s", harness.wrapper[i]);
+		printf(" %s --config FILE, stopped with %s, timeouts x%g\n", relay_bin,
+		       harness.stop_name, harness.timeout_scale);
+	}
+	if (left_out_tls[0])
+		printf("test_func: TP_FUNC_NO_TLS=1, the relay has no TLS listeners; "
+		       "not registered, as they need TLS: %s\n",
+		       left_out_tls);
+	if (left_out_workers[0])
+		printf("test_func: TP_FUNC_SINGLE_WORKER=1, the relay runs one worker; "
+		       "not registered, as they need several workers: %s\n",
+		       left_out_workers);
+	if (harness.single_worker)
+		printf("test_func: TP_FUNC_SINGLE_WORKER=1: registered instead: "
+		       "relay_single_worker_fallback (two workers asked for, one logged)\n");
+	fflush(stdout);
 }
 
 void func_setup(void)
@@ -183,13 +247,24 @@ void client_expect_nothing(struct tcl *c, int ms)
 int main(int argc, char **argv)
 {
 	const char *bin = getenv("TP_BIN");
+	char err[256];
 	SRunner *sr;
 	Suite *s;
 	int failed;
 
 	relay_bin = bin && *bin ? bin : argc > 1 ? argv[1] : NULL;
 	if (!relay_bin) {
-		fprintf(stderr, "usage: %s TURNPIKE_BINARY (or set TP_BIN)\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s TURNPIKE_BINARY (or set TP_BIN)\n"
+			"environment (tests/func/harness.h): TP_FUNC_WRAPPER=PROGRAM, "
+			"TP_FUNC_NO_TLS=1,\n"
+			"  TP_FUNC_SINGLE_WORKER=1, TP_FUNC_STOP_SIGNAL=TERM|INT, "
+			"TP_FUNC_TIMEOUT_SCALE=X, TP_FUNC_KEEP=1\n",
+			argv[0]);
+		return 2;
+	}
+	if (harness_init(err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a relay that closes a stream must not kill the tests */
@@ -200,6 +275,7 @@ int main(int argc, char **argv)
 	suite_add_tcase(s, func_tcase_auth());
 	suite_add_tcase(s, func_tcase_acl());
 	suite_add_tcase(s, func_tcase_abuse());
+	print_mode();
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -700,9 +700,9 @@ TCase *func_tcase_abuse(void)
 	TCase *tc = tcase_create("abuse");
 
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, malformed_datagrams);
-	tcase_add_test(tc, malformed_stream_frames);
-	tcase_add_test(tc, floods);
+	tcase_set_timeout(tc, func_timeout(120));
+	FUNC_ADD_TEST(tc, malformed_datagrams, 0);
+	FUNC_ADD_TEST(tc, malformed_stream_frames, FUNC_TLS);
+	FUNC_ADD_TEST(tc, floods, 0);
 	return tc;
 }

@@ -140,8 +140,8 @@ TCase *func_tcase_acl(void)
 	TCase *tc = tcase_create("acl");
 
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, acl_every_address_form_403);
-	tcase_add_test(tc, acl_own_addresses_even_when_allowed);
+	tcase_set_timeout(tc, func_timeout(60));
+	FUNC_ADD_TEST(tc, acl_every_address_form_403, 0);
+	FUNC_ADD_TEST(tc, acl_own_addresses_even_when_allowed, 0);
 	return tc;
 }

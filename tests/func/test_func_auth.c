@@ -255,13 +255,13 @@ TCase *func_tcase_auth(void)
 	TCase *tc = tcase_create("auth");
 
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, auth_sha256_with_password_algorithms);
-	tcase_add_test(tc, auth_sha256_only);
-	tcase_add_test(tc, auth_userhash);
-	tcase_add_test(tc, auth_rest_credentials);
-	tcase_add_test(tc, auth_rest_expired_or_malformed);
-	tcase_add_test(tc, auth_438_stale_nonce);
-	tcase_add_test(tc, auth_unauth_rate_limit);
+	tcase_set_timeout(tc, func_timeout(90));
+	FUNC_ADD_TEST(tc, auth_sha256_with_password_algorithms, 0);
+	FUNC_ADD_TEST(tc, auth_sha256_only, 0);
+	FUNC_ADD_TEST(tc, auth_userhash, FUNC_TLS);
+	FUNC_ADD_TEST(tc, auth_rest_credentials, 0);
+	FUNC_ADD_TEST(tc, auth_rest_expired_or_malformed, 0);
+	FUNC_ADD_TEST(tc, auth_438_stale_nonce, 0);
+	FUNC_ADD_TEST(tc, auth_unauth_rate_limit, 0);
 	return tc;
 }

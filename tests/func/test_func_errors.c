@@ -369,19 +369,19 @@ TCase *func_tcase_errors(void)
 	TCase *tc = tcase_create("errors");
 
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, err_400_bad_requests);
-	tcase_add_test(tc, err_401_unauthorized);
-	tcase_add_test(tc, err_403_denied_peer);
-	tcase_add_test(tc, err_420_unknown_attribute);
-	tcase_add_test(tc, err_437_allocation_mismatch);
-	tcase_add_test(tc, err_440_family_not_served);
-	tcase_add_test(tc, err_441_wrong_credentials);
-	tcase_add_test(tc, err_442_transport_not_udp);
-	tcase_add_test(tc, err_443_peer_family_mismatch);
-	tcase_add_test(tc, err_486_user_quota);
-	tcase_add_test(tc, err_508_allocations_total);
-	tcase_add_test(tc, err_508_ports_exhausted);
-	tcase_add_test(tc, err_508_permission_and_channel_quota);
+	tcase_set_timeout(tc, func_timeout(60));
+	FUNC_ADD_TEST(tc, err_400_bad_requests, 0);
+	FUNC_ADD_TEST(tc, err_401_unauthorized, 0);
+	FUNC_ADD_TEST(tc, err_403_denied_peer, 0);
+	FUNC_ADD_TEST(tc, err_420_unknown_attribute, 0);
+	FUNC_ADD_TEST(tc, err_437_allocation_mismatch, FUNC_TLS);
+	FUNC_ADD_TEST(tc, err_440_family_not_served, 0);
+	FUNC_ADD_TEST(tc, err_441_wrong_credentials, 0);
+	FUNC_ADD_TEST(tc, err_442_transport_not_udp, 0);
+	FUNC_ADD_TEST(tc, err_443_peer_family_mismatch, 0);
+	FUNC_ADD_TEST(tc, err_486_user_quota, 0);
+	FUNC_ADD_TEST(tc, err_508_allocations_total, 0);
+	FUNC_ADD_TEST(tc, err_508_ports_exhausted, 0);
+	FUNC_ADD_TEST(tc, err_508_permission_and_channel_quota, 0);
 	return tc;
 }

@@ -299,14 +299,14 @@ TCase *func_tcase_methods(void)
 	TCase *tc = tcase_create("methods");
 
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, binding_on_every_listener);
-	tcase_add_test(tc, allocate_refresh_and_delete);
-	tcase_add_test(tc, lifetime_is_bounded);
-	tcase_add_test(tc, create_permission_for_several_peers);
-	tcase_add_test(tc, channel_bind_rules);
-	tcase_add_test(tc, even_port_and_reservation);
-	tcase_add_test(tc, dont_fragment_is_honoured);
-	tcase_add_test(tc, retransmission_gets_identical_bytes);
+	tcase_set_timeout(tc, func_timeout(60));
+	FUNC_ADD_TEST(tc, binding_on_every_listener, FUNC_TLS);
+	FUNC_ADD_TEST(tc, allocate_refresh_and_delete, 0);
+	FUNC_ADD_TEST(tc, lifetime_is_bounded, 0);
+	FUNC_ADD_TEST(tc, create_permission_for_several_peers, 0);
+	FUNC_ADD_TEST(tc, channel_bind_rules, 0);
+	FUNC_ADD_TEST(tc, even_port_and_reservation, 0);
+	FUNC_ADD_TEST(tc, dont_fragment_is_honoured, 0);
+	FUNC_ADD_TEST(tc, retransmission_gets_identical_bytes, 0);
 	return tc;
 }

@@ -219,21 +219,61 @@ START_TEST(relay_two_workers)
 }
 END_TEST
 
+/* TP_FUNC_SINGLE_WORKER, for a platform without load-balancing SO_REUSEPORT (Windows): two
+ * workers asked for, one runs and the log says why; clients of either transport and family all
+ * land on it and every flow relays both ways. */
+START_TEST(relay_single_worker_fallback)
+{
+	enum {
+		N = 8
+	};
+	static const int transports[] = { TCL_UDP, TCL_TCP };
+	struct tcl *c[N];
+	struct tcl_peer *p[N];
+	char msg[32];
+
+	start_relay(&(struct relay_conf){ .workers = 2 });
+	ck_assert_uint_eq(relay_log_count(&R, "no load-balancing SO_REUSEPORT on this platform: "
+					      "running 1 worker, not 2"),
+			  1);
+	ck_assert_uint_eq(relay_log_count(&R, "socket data plane: 1 worker, "), 1);
+	for (unsigned i = 0; i < N; i++) {
+		c[i] = cl_open(transports[i % 2], i / 2 % 2 ? TP_AF_INET6 : TP_AF_INET);
+		p[i] = peer_open(TP_AF_INET);
+		EXPECT(c[i], tcl_allocate(c[i], NULL), 0);
+		for (unsigned j = 0; j < i; j++)
+			ck_assert_uint_ne(c[i]->relay[0].port, c[j]->relay[0].port);
+		EXPECT(c[i], tcl_permit(c[i], &p[i]->addr, 1), 0);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(msg, sizeof(msg), "to peer %u", i);
+		EXPECT(c[i], tcl_send(c[i], &p[i]->addr, msg, strlen(msg), false), 0);
+		peer_expect(p[i], msg, strlen(msg), &c[i]->relay[0]);
+		snprintf(msg, sizeof(msg), "to client %u", i);
+		ck_assert_int_eq(tcl_peer_send(p[i], &c[i]->relay[0], msg, strlen(msg)), 0);
+		client_expect_data(c[i], 0, &p[i]->addr, msg, strlen(msg));
+	}
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_workers"), 1);
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_allocations"), N);
+}
+END_TEST
+
 TCase *func_tcase_relay(void)
 {
 	TCase *tc = tcase_create("relay");
 
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, relay_udp4);
-	tcase_add_test(tc, relay_tcp4);
-	tcase_add_test(tc, relay_tls4);
-	tcase_add_test(tc, relay_udp6);
-	tcase_add_test(tc, relay_tcp6);
-	tcase_add_test(tc, relay_tls6);
-	tcase_add_test(tc, relay_v6_client_v4_relay);
-	tcase_add_test(tc, relay_v4_client_v6_relay);
-	tcase_add_test(tc, relay_dual_allocation);
-	tcase_add_test(tc, relay_two_workers);
+	tcase_set_timeout(tc, func_timeout(60));
+	FUNC_ADD_TEST(tc, relay_udp4, 0);
+	FUNC_ADD_TEST(tc, relay_tcp4, 0);
+	FUNC_ADD_TEST(tc, relay_tls4, FUNC_TLS);
+	FUNC_ADD_TEST(tc, relay_udp6, 0);
+	FUNC_ADD_TEST(tc, relay_tcp6, 0);
+	FUNC_ADD_TEST(tc, relay_tls6, FUNC_TLS);
+	FUNC_ADD_TEST(tc, relay_v6_client_v4_relay, 0);
+	FUNC_ADD_TEST(tc, relay_v4_client_v6_relay, 0);
+	FUNC_ADD_TEST(tc, relay_dual_allocation, FUNC_TLS);
+	FUNC_ADD_TEST(tc, relay_two_workers, FUNC_TLS | FUNC_WORKERS);
+	FUNC_ADD_TEST(tc, relay_single_worker_fallback, FUNC_ONE_WORKER);
 	return tc;
 }

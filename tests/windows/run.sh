@@ -3,7 +3,16 @@
 #
 # Runs the Windows build under Wine, on loopback only:
 #   1. every unit-test program of the portable modules (test_*.exe, CK_FORK=no);
-#   2. turnpike.exe itself: --config / --check-config with C:\ paths, Wine's Z:\ mapping of a
+#   2. our own functional suite, tests/func/test_func: the Linux program (from build/; built
+#      with ninja -C build tests/func/test_func when missing) with our own TURN client, starting
+#      turnpike.exe through wine for every test (TP_FUNC_WRAPPER=wine) with a config of its own
+#      on a Unix path, stopping it with Ctrl-C (TP_FUNC_STOP_SIGNAL=INT) and requiring exit 0,
+#      with timeouts x3 (TP_FUNC_TIMEOUT_SCALE). For a build without TLS (the cross build) its
+#      configs have no TLS listeners and the tests that need TLS are not registered
+#      (TP_FUNC_NO_TLS=1); the two-worker test gives way to one that asserts the logged
+#      single-worker fallback (TP_FUNC_SINGLE_WORKER=1). test_func prints the names it left
+#      out, shown here. Its checks count like a unit program's;
+#   3. turnpike.exe itself: --config / --check-config with C:\ paths, Wine's Z:\ mapping of a
 #      Unix path, a Unix path and a relative config\dev.json; the single-worker fallback; the
 #      refusal of TLS listeners in a build without TLS; then coturn's turnutils_uclient
 #      relaying through it to turnutils_peer over UDP and TCP, with long-term credentials and
@@ -19,14 +28,11 @@
 # /var/cache/turnpike-mingw/wineprefix, or ~/.cache/turnpike-mingw/wineprefix when not root);
 # runs that share it take turns (flock), and each ends with wineserver -k for it.
 #
-# Not run here: tests/func/test_func (our own TURN client). Its harness writes TLS listeners into
-# every relay config, which a build without TLS refuses, and stops the relay with SIGTERM, which
-# Wine turns into an abrupt exit (status 143) instead of a console event; see docs/windows.md.
-#
 # Wine limitations are told apart from failures by name: the two unit checks that need a source
 # address set through IP_PKTINFO (Wine's WSASendMsg ignores it) count as expected failures, and
 # a program that Wine did not start at all (no output, or "wine client error") is run once more,
-# with a line that says so.
+# with a line that says so. So is test_func when its only failures are relays that exited or
+# stayed silent at start without logging a single line of turnpike.exe's own.
 #
 # Environment: TP_KEEP_TMP=1 keeps the temporary directory (configs, logs); TP_WINE_PREFIX the
 # prefix; TP_WINEDEBUG Wine's debug channels (default -all).
@@ -189,7 +195,113 @@ else
 	done
 fi
 
-# ============================ 2. turnpike.exe ============================
+# ============================ 2. our own functional suite ============================
+# tests/func/test_func, the Linux program with our own TURN client, starts turnpike.exe through
+# wine for every test with a config of its own (a Unix path, which Wine shows as Z:\...) and
+# stops it with Ctrl-C. Without TLS in the build its configs have no TLS listeners and the tests
+# that need TLS are not registered; TP_FUNC_SINGLE_WORKER=1 swaps the two-worker test for one
+# that asserts the logged single-worker fallback. test_func prints what it left out, and this
+# shows those lines. Wine starts a program more slowly than Linux: timeouts x3.
+FUNC=$ROOT/build/tests/func/test_func
+FUNC_SCALE=3
+
+# Whether a failed test_func run failed only because Wine did not start turnpike.exe: every
+# failing test is a start-up failure ("relay exited at start", "did not answer a Binding")
+# whose relay log, which the message ends with, holds not one line that turnpike.exe logged.
+func_wine_start_only() {
+	awk '
+	/^[^ ]*:[PFE]:[^:]+:[^:]+:[0-9]+: / {
+		rec = $0 ~ /:[FE]:[^:]+:[^:]+:[0-9]+: /
+		if (rec) {
+			nfail++
+			if ($0 ~ /relay exited at start|relay did not answer a Binding/)
+				start++
+		}
+		next
+	}
+	/^[0-9]+%: Checks: / { rec = 0; next }
+	rec && /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:]+Z / { spoke++ }
+	END { exit !(nfail > 0 && start == nfail && spoke == 0) }' "$1"
+}
+
+# What test_func said it left out, counted: "; not registered (named above): 8 that need TLS, ..."
+func_left_out() {
+	awk '
+	/^test_func: TP_FUNC_.*not registered, as they need [^:]*: / {
+		reason = $0
+		sub(/.*not registered, as they need /, "", reason)
+		sub(/: .*/, "", reason)
+		names = $0
+		sub(/.*not registered, as they need [^:]*: /, "", names)
+		n = split(names, a, ", ")
+		list = list (list ? ", " : "") n (n == 1 ? " that needs " : " that need ") reason
+	}
+	END { if (list) printf "; not registered (named above): %s", list }' "$1"
+}
+
+run_func_suite() {
+	local out="$LOG/test_func.log" tls=1 rc line n f e try
+	if [ ! -x "$FUNC" ]; then
+		echo "building $FUNC (ninja -C build tests/func/test_func)"
+		if ! { tp_need_pkgs "${TP_BUILD_PKGS[@]}" check libsubunit-dev &&
+			tp_setup build "${TP_BUILD_OPTS[@]}" &&
+			ninja -C build tests/func/test_func; } >"$LOG/build-test_func.log" 2>&1; then
+			bad "func test_func [wine]: cannot build $FUNC"
+			tail -20 "$LOG/build-test_func.log" | indent
+			return
+		fi
+	fi
+	timeout 60 wine "$EXE" --version 2>/dev/null </dev/null | grep -qi 'tls: yes' || tls=0
+	for try in 1 2; do
+		# TMPDIR stays as it is: Wine finds its server through it, and with another one it
+		# would start a second, short-lived wineserver (the start-up race described above).
+		TP_FUNC_WRAPPER=wine TP_FUNC_NO_TLS=$((1 - tls)) TP_FUNC_SINGLE_WORKER=1 \
+			TP_FUNC_STOP_SIGNAL=INT TP_FUNC_TIMEOUT_SCALE=$FUNC_SCALE CK_VERBOSITY=verbose \
+			timeout 600 "$FUNC" "$EXE" >"$out" 2>&1 </dev/null
+		rc=$?
+		if [ "$rc" -eq 0 ] || [ "$try" = 2 ] || ! func_wine_start_only "$out"; then
+			break
+		fi
+		# Wine, not turnpike.exe: the only failures are relays that never got to log a line.
+		# Once more, and say so.
+		echo "        (test_func: Wine did not start turnpike.exe for these; running the suite again)"
+		grep -aE ':[FE]:' "$out" | head -5 | indent
+		cp "$out" "$out.first"
+	done
+	grep -a '^test_func: ' "$out" | indent
+	# Name every test that ran, as scripts/test does for the Linux builds.
+	sed -nE 's/^.*:([PFE]):([^:]+):([^:]+):[0-9]+: .*$/\1 \2\/\3/p' "$out" |
+		while read -r st tc; do
+			if [ "$st" = P ]; then
+				printf '        ok   %s\n' "$tc"
+			else
+				printf '        FAIL %s\n' "$tc"
+			fi
+		done
+	line=$(grep -aE '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		bad "func test_func [wine]: no Check summary (exit $rc)"
+		tail -20 "$out" | indent
+		return
+	fi
+	n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+	f=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+	e=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+	passed=$((passed + n - f - e))
+	failed=$((failed + f + e))
+	if [ "$rc" -ne 0 ] || [ $((f + e)) -ne 0 ]; then
+		printf 'FAIL  func test_func [wine]: %s checks, %s failures, %s errors (exit %s)\n' \
+			"$n" "$f" "$e" "$rc"
+		grep -aE -A12 ':[FE]:[^:]+:[^:]+:[0-9]+: ' "$out" | head -60 | indent
+		[ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ] && failed=$((failed + 1))
+	else
+		printf 'PASS  func test_func [wine]: %s checks, our own client against turnpike.exe%s\n' \
+			"$n" "$(func_left_out "$out")"
+	fi
+}
+run_func_suite
+
+# ============================ 3. turnpike.exe ============================
 for tool in turnutils_uclient turnutils_peer turnutils_stunclient winepath; do
 	if ! command -v "$tool" >/dev/null; then
 		bad "func: $tool is not installed"
