@@ -325,41 +325,7 @@ python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 # A block of free loopback ports below the ephemeral range: +0 listeners, +2/+3 IPv4 peer
 # (turnutils_peer also takes port+1), +4/+5 IPv6 peer, +16... relay ports.
 RELAY_PORTS=200
-if ! BASE=$(timeout 20 python3 - "$((16 + RELAY_PORTS))" "$HAVE6" <<'EOF'
-import random, socket, sys
-span, have6 = int(sys.argv[1]), sys.argv[2] == "1"
-try:
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        eph_lo, eph_hi = (int(x) for x in f.read().split())
-except OSError:
-    eph_lo, eph_hi = 32768, 60999
-ranges = [(10000, eph_lo - span)] if eph_lo - span > 10000 else []
-if eph_hi + 1 < 65535 - span:
-    ranges.append((eph_hi + 1, 65535 - span))
-ranges = ranges or [(10000, 65535 - span)]
-families = [(socket.AF_INET, "127.0.0.1")] + ([(socket.AF_INET6, "::1")] if have6 else [])
-
-def free(port):
-    for fam, addr in families:
-        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(fam, kind)
-            try:
-                s.bind((addr, port))
-            except OSError:
-                return False
-            finally:
-                s.close()
-    return True
-
-for _ in range(200):
-    lo, hi = random.choice(ranges)
-    base = random.randrange(lo, hi) // 16 * 16
-    if all(free(p) for p in range(base, base + span)):
-        print(base)
-        sys.exit(0)
-sys.exit(1)
-EOF
-); then
+if ! BASE=$(timeout 20 python3 "$ROOT/tests/lib/free_ports.py" "$((16 + RELAY_PORTS))" "$HAVE6"); then
 	bad "func: no block of free loopback ports found"
 	finish
 fi
