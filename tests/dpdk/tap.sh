@@ -51,28 +51,8 @@ relay_pid=
 peer_pid=
 kpeer_pid=
 
-skip() {
-	echo "skipped: $*"
-	exit 77
-}
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-# Stop @pid with @sig, wait at most @secs, then SIGKILL.
-stop_pid() {
-	local pid=$1 sig=$2 secs=$3 i
-	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill "-$sig" "$pid" 2>/dev/null
-	for ((i = 0; i < secs * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
+# shellcheck source=tests/dpdk/common.sh
+. tests/dpdk/common.sh
 
 cleanup() {
 	stop_pid "$peer_pid" TERM 5
