@@ -65,10 +65,18 @@ int tp_memeq_ct(const void *a, const void *b, size_t n)
 
 void tp_hmac_key_wipe(struct tp_hmac_key *k)
 {
+#if defined(__GNUC__) || defined(__clang__)
+	/* A plain memset, which the empty asm that "reads" the memory keeps from being dropped as
+	 * a dead store: a byte loop through a volatile pointer cost ~1000 cycles per key, on
+	 * every authenticated request. */
+	memset(k, 0, sizeof(*k));
+	__asm__ __volatile__("" : : "r"(k) : "memory");
+#else
 	volatile uint8_t *p = (volatile uint8_t *)k;
 
 	for (size_t i = 0; i < sizeof(*k); i++)
 		p[i] = 0;
+#endif
 }
 
 int tp_base64_encode(const void *in, size_t n, char *out, size_t cap)

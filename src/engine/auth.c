@@ -253,18 +253,21 @@ static int rest_key(struct tp_req *r, int alg, const uint8_t *name, size_t len)
 	return 0;
 }
 
-static int verify_integrity(struct tp_req *r)
+static int verify_integrity(struct tp_req *r, const struct tp_user *u, int alg)
 {
-	struct tp_hmac_key k;
-	int rc;
-
 	/* RFC 8489 §9.2.4: MESSAGE-INTEGRITY-SHA256 when present, else MESSAGE-INTEGRITY. */
 	r->sha256 = r->m.mi256_off != 0;
-	tp_hmac_key_init(&k, r->sha256 ? TP_DIGEST_SHA256 : TP_DIGEST_SHA1, r->key, r->key_len);
-	rc = r->sha256 ? tp_stun_check_integrity_sha256(&r->m, &k)
-		       : tp_stun_check_integrity(&r->m, &k);
-	tp_hmac_key_wipe(&k);
-	return rc;
+	if (u && !r->sha256 && alg == TP_STUN_PWALG_MD5) {
+		r->mi_key = &u->mi_sha1_md5;
+	} else {
+		if (tp_hmac_key_init(&r->mi_local, r->sha256 ? TP_DIGEST_SHA256 : TP_DIGEST_SHA1,
+				     r->key, r->key_len) < 0)
+			return -1;
+		r->mi_key = &r->mi_local;
+	}
+	/* The response is signed with the same key (tp_reply_finish). */
+	return r->sha256 ? tp_stun_check_integrity_sha256(&r->m, r->mi_key)
+			 : tp_stun_check_integrity(&r->m, r->mi_key);
 }
 
 static int fail(struct tp_req *r, int code)
@@ -341,7 +344,7 @@ int tp_auth_check(struct tp_req *r)
 	}
 	r->user = name;
 	r->user_len = name_len;
-	if (verify_integrity(r) < 0) {
+	if (verify_integrity(r, u, alg) < 0) {
 		r->key_len = 0;
 		return fail(r, 401);
 	}

@@ -338,21 +338,17 @@ void tp_reply_finish(struct tp_req *r)
 {
 	struct tp_engine *e = r->e;
 	const struct tp_engine_policy *pol = e->pol;
-	struct tp_hmac_key k;
 	unsigned sm = tp_stat_method_of(r->m.method);
 	int n;
 
 	if (pol->software)
 		tp_stun_add_string(&r->b, TP_STUN_ATTR_SOFTWARE, pol->software, pol->software_len);
-	if (r->authed && r->key_len) {
-		if (r->sha256) {
-			tp_hmac_key_init(&k, TP_DIGEST_SHA256, r->key, r->key_len);
-			tp_stun_add_integrity_sha256(&r->b, &k, TP_SHA256_LEN);
-		} else {
-			tp_hmac_key_init(&k, TP_DIGEST_SHA1, r->key, r->key_len);
-			tp_stun_add_integrity(&r->b, &k);
-		}
-		tp_hmac_key_wipe(&k);
+	if (r->authed && r->key_len && r->mi_key) {
+		/* the key that verified the request (verify_integrity) */
+		if (r->sha256)
+			tp_stun_add_integrity_sha256(&r->b, r->mi_key, TP_SHA256_LEN);
+		else
+			tp_stun_add_integrity(&r->b, r->mi_key);
 	}
 	if (r->m.fp_off)
 		tp_stun_add_fingerprint(&r->b);
@@ -598,6 +594,7 @@ static void stun_from_client(struct tp_engine *e, const struct tp_pkt *pkt, stru
 	r.key_len = 0;
 	r.user = NULL;
 	r.user_len = 0;
+	r.mi_key = NULL;
 	rc = tp_stun_parse(&r.m, pkt->data, pkt->len);
 	if (rc == 0 && r.m.fp_off && tp_stun_check_fingerprint(&r.m) < 0)
 		rc = -TP_WIRE_EFINGERPRINT;
@@ -612,6 +609,8 @@ static void stun_from_client(struct tp_engine *e, const struct tp_pkt *pkt, stru
 		send_indication(&r);
 	else
 		drop(e, v, TP_DROP_STUN_NOT_REQUEST);
+	if (r.mi_key == &r.mi_local)
+		tp_hmac_key_wipe(&r.mi_local);
 }
 
 static void client_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v)

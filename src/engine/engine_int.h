@@ -46,6 +46,9 @@ struct tp_user {
 	uint8_t key_sha256[TP_SHA256_LEN]; /* SHA-256(user:realm:pass) */
 	uint8_t userhash[TP_STUN_USERHASH_LEN];
 	uint32_t quota_slot;
+	/* MESSAGE-INTEGRITY (HMAC-SHA1) under key_md5, expanded once: the common case, which
+	 * then costs no key set-up per request. */
+	struct tp_hmac_key mi_sha1_md5;
 };
 
 struct tp_engine_policy {
@@ -210,6 +213,10 @@ struct tp_req {
 	bool cache;		    /* keep the answer for retransmissions */
 	uint8_t key[TP_SHA256_LEN]; /* long-term key, when authed */
 	uint8_t key_len;
+	/* The key expanded for the request's MESSAGE-INTEGRITY(-SHA256), reused for the
+	 * response's: the static user's precomputed one, or mi_local; NULL until verified. */
+	const struct tp_hmac_key *mi_key;
+	struct tp_hmac_key mi_local;
 	const uint8_t *user; /* username bytes in the request (or the static user's name) */
 	size_t user_len;
 	uint32_t quota_slot;

@@ -43,9 +43,25 @@ static uint32_t chan_peer_hash(const struct tp_engine *e, uint32_t alloc,
 	return tp_hash_bytes(e->seed ^ 0x7654321u, key, sizeof(key));
 }
 
+/*
+ * An allocation usually has one to a few permissions and channels. Its own list reaches them in
+ * one cache miss per entry, where the shard's hash tables take a bucket miss and then the entry's:
+ * up to this many entries, walk the list.
+ */
+#define LIST_WALK_MAX 3
+
 uint32_t tp_perm_find(struct tp_engine *e, uint32_t alloc, const struct tp_addr *peer)
 {
-	uint32_t h = perm_hash(e, alloc, peer);
+	const struct tp_alloc *a = alloc_at(e, alloc);
+	uint32_t h;
+
+	if (a->n_perms <= LIST_WALK_MAX) {
+		for (uint32_t i = a->perms; i != TP_NIL; i = perm_at(e, i)->next)
+			if (tp_addr_ip_eq(&perm_at(e, i)->peer, peer))
+				return i;
+		return TP_NIL;
+	}
+	h = perm_hash(e, alloc, peer);
 
 	for (uint32_t i = tp_itab_first(&e->perm_by_peer, h); i != TP_NIL;
 	     i = tp_itab_next(&e->perm_by_peer, i)) {
@@ -59,7 +75,19 @@ uint32_t tp_perm_find(struct tp_engine *e, uint32_t alloc, const struct tp_addr 
 
 uint32_t tp_chan_by_number(struct tp_engine *e, uint32_t alloc, uint16_t number)
 {
-	uint32_t h = chan_num_hash(e, alloc, number);
+	const struct tp_alloc *a = alloc_at(e, alloc);
+	uint32_t h;
+
+	if (a->n_chans <= LIST_WALK_MAX) {
+		for (uint32_t i = a->chans; i != TP_NIL; i = chan_at(e, i)->next) {
+			const struct tp_chan *c = chan_at(e, i);
+
+			if (c->number == number)
+				return c->tl.expires > e->now_s ? i : TP_NIL;
+		}
+		return TP_NIL;
+	}
+	h = chan_num_hash(e, alloc, number);
 
 	for (uint32_t i = tp_itab_first(&e->chan_by_num, h); i != TP_NIL;
 	     i = tp_itab_next(&e->chan_by_num, i)) {
@@ -73,7 +101,19 @@ uint32_t tp_chan_by_number(struct tp_engine *e, uint32_t alloc, uint16_t number)
 
 uint32_t tp_chan_by_peer(struct tp_engine *e, uint32_t alloc, const struct tp_addr *peer)
 {
-	uint32_t h = chan_peer_hash(e, alloc, peer);
+	const struct tp_alloc *a = alloc_at(e, alloc);
+	uint32_t h;
+
+	if (a->n_chans <= LIST_WALK_MAX) {
+		for (uint32_t i = a->chans; i != TP_NIL; i = chan_at(e, i)->next) {
+			const struct tp_chan *c = chan_at(e, i);
+
+			if (tp_addr_eq(&c->peer, peer))
+				return c->tl.expires > e->now_s ? i : TP_NIL;
+		}
+		return TP_NIL;
+	}
+	h = chan_peer_hash(e, alloc, peer);
 
 	for (uint32_t i = tp_itab_first(&e->chan_by_peer, h); i != TP_NIL;
 	     i = tp_itab_next(&e->chan_by_peer, i)) {

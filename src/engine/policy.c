@@ -42,6 +42,7 @@ void tp_engine_policy_destroy(struct tp_engine_policy *pol)
 	if (pol->users) {
 		for (unsigned i = 0; i < pol->p.n_users; i++) {
 			free(pol->users[i].name);
+			tp_hmac_key_wipe(&pol->users[i].mi_sha1_md5);
 			memset(&pol->users[i], 0, sizeof(pol->users[i]));
 		}
 		free(pol->users);
@@ -68,7 +69,8 @@ static int make_user(struct tp_engine_policy *pol, struct tp_user *u,
 				  pol->realm_len, src->password, plen, u->key_md5) < 0 ||
 	    tp_stun_long_term_key(TP_STUN_PWALG_SHA256, u->name, u->name_len, pol->realm,
 				  pol->realm_len, src->password, plen, u->key_sha256) < 0 ||
-	    tp_stun_userhash(u->name, u->name_len, pol->realm, pol->realm_len, u->userhash) < 0)
+	    tp_stun_userhash(u->name, u->name_len, pol->realm, pol->realm_len, u->userhash) < 0 ||
+	    tp_hmac_key_init(&u->mi_sha1_md5, TP_DIGEST_SHA1, u->key_md5, TP_MD5_LEN) < 0)
 		return -1;
 	u->quota_slot = tp_quota_slot((const uint8_t *)u->name, u->name_len);
 	return 0;

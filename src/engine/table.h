@@ -119,7 +119,7 @@ static inline struct tp_tlink *tp_wheel_link(const struct tp_wheel *w, uint32_t 
 	return (struct tp_tlink *)(void *)((uint8_t *)tp_pool_at(w->pool, i) + w->link_off);
 }
 
-/* A 32-bit hash of @len bytes (FNV-1a with a final mix), seeded per shard. */
+/* A 32-bit hash of @len bytes (8-byte words, MurmurHash3's mixes), seeded per shard. */
 uint32_t tp_hash_bytes(uint32_t seed, const void *p, size_t len);
 
 #endif /* TP_ENGINE_TABLE_H */
