@@ -121,6 +121,8 @@ EOF
 
 # Run the generator as case $1 with the remaining arguments; a run that only lost packets gets
 # one more try. Prints the PASS/FAIL line.
+# Sets LAST_OUT to the stdout file of the run it judged.
+LAST_OUT=
 run_case() {
 	local name=$1 out v try note=""
 	shift
@@ -134,6 +136,7 @@ run_case() {
 			return
 		fi
 		v=$(verdict "$out")
+		LAST_OUT=$out
 		[ "$v" = loss ] && [ $try = 1 ] && note=" (second run: the first lost packets)" && continue
 		break
 	done
@@ -299,6 +302,35 @@ EOF
 			--duration 2 --warmup 0.5 -- -l 0 --no-pci --no-huge -m 256 --no-shconf \
 			--file-prefix=ldgen$$ \
 			"--vdev=net_memif0,role=client,socket=$MD/memif.sock,socket-abstract=no"
+		# A generator killed mid-run leaves its allocations on the relay, and the DPDK back
+		# end's client ports are fixed: the next run's Allocates get 437 and must move to
+		# new ports (rebinds) and then relay everything.
+		"$LOAD" --backend dpdk --server 10.77.0.1:3478 --user u --password p \
+			--dpdk-ip 10.77.0.10/24 --peer 10.77.0.20:9000 --allocations 10 --rate 1000 \
+			--duration 30 --warmup 0 --progress 0 -- -l 0 --no-pci --no-huge -m 256 \
+			--no-shconf --file-prefix=ldgen$$ \
+			"--vdev=net_memif0,role=client,socket=$MD/memif.sock,socket-abstract=no" \
+			>"$TMP/killed.out" 2>&1 &
+		KPID=$!
+		for ((i = 0; i < 100; i++)); do
+			grep -q "allocations ready" "$TMP/killed.out" 2>/dev/null && break
+			kill -0 "$KPID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$KPID" 2>/dev/null
+		wait "$KPID" 2>/dev/null
+		run_case "memif: after a killed generator, 437 answers move the clients to new ports" \
+			--backend dpdk --server 10.77.0.1:3478 --user u --password p \
+			--dpdk-ip 10.77.0.10/24 --peer 10.77.0.20:9000 --allocations 10 --rate 20000 \
+			--duration 1 --warmup 0.3 -- -l 0 --no-pci --no-huge -m 256 --no-shconf \
+			--file-prefix=ldgen$$ \
+			"--vdev=net_memif0,role=client,socket=$MD/memif.sock,socket-abstract=no"
+		rb=$(field "$LAST_OUT" rebinds)
+		if [ "$rb" = 10 ]; then
+			ok "memif: rebinds=10 in that run's summary"
+		else
+			bad "memif: expected rebinds=10 after the killed generator, got '${rb}'"
+		fi
 	else
 		bad "memif: the DPDK relay did not start"
 		indent <"$TMP/dpdk-relay.log" | tail -10

@@ -48,6 +48,9 @@ struct ld_dpdk {
 	uint32_t client_ip, peer_ip; /* network order */
 	uint16_t peer_port, port_base;
 	uint32_t n;
+	uint16_t *port_of_ep; /* client endpoint -> its UDP port */
+	uint32_t *ep_of_port; /* UDP port -> client endpoint, UINT32_MAX: none */
+	uint32_t next_port;   /* the next port rebind hands out */
 	uint64_t tsc_hz, tsc0, arp_retry_tsc;
 	struct ld_arp arp[LD_ARP_SLOTS];
 	unsigned last_hit;
@@ -232,7 +235,7 @@ static unsigned dpdk_send(struct ld_backend *b, const struct ld_pkt *p, unsigned
 			udp->src_port = rte_cpu_to_be_16(d->peer_port);
 		} else {
 			ip->src_addr = d->client_ip;
-			udp->src_port = rte_cpu_to_be_16((uint16_t)(d->port_base + p[k].ep));
+			udp->src_port = rte_cpu_to_be_16(d->port_of_ep[p[k].ep]);
 		}
 		ip->dst_addr = dst;
 		udp->dst_port = rte_cpu_to_be_16(p[k].addr.port);
@@ -293,9 +296,8 @@ static unsigned dpdk_recv(struct ld_backend *b, struct ld_pkt *p, unsigned n, ui
 		dport = rte_be_to_cpu_16(udp->dst_port);
 		if (ip->dst_addr == d->peer_ip && dport == d->peer_port)
 			ep = LD_EP_PEER;
-		else if (ip->dst_addr == d->client_ip && dport >= d->port_base &&
-			 (uint32_t)(dport - d->port_base) < d->n)
-			ep = dport - d->port_base;
+		else if (ip->dst_addr == d->client_ip && d->ep_of_port[dport] != UINT32_MAX)
+			ep = d->ep_of_port[dport];
 		else
 			goto foreign;
 		p[got].data = (uint8_t *)(udp + 1);
@@ -326,9 +328,24 @@ static void dpdk_destroy(struct ld_backend *b)
 		rte_eth_dev_close(d->port);
 	}
 	rte_mempool_free(d->mp);
+	rte_free(d->port_of_ep);
+	rte_free(d->ep_of_port);
 	/* d lives in EAL memory: free it before the EAL goes away. */
 	rte_free(d);
 	rte_eal_cleanup();
+}
+
+/* A new port for client @p ep: the next one after every port handed out so far. */
+static int dpdk_rebind(struct ld_backend *b, uint32_t ep)
+{
+	struct ld_dpdk *d = dpdk_of(b);
+
+	if (ep >= d->n || d->next_port > UINT16_MAX)
+		return -1;
+	d->ep_of_port[d->port_of_ep[ep]] = UINT32_MAX;
+	d->port_of_ep[ep] = (uint16_t)d->next_port;
+	d->ep_of_port[d->next_port++] = ep;
+	return 0;
 }
 
 static const struct ld_backend_ops dpdk_ops = {
@@ -336,6 +353,7 @@ static const struct ld_backend_ops dpdk_ops = {
 	.send = dpdk_send,
 	.recv = dpdk_recv,
 	.now = dpdk_now,
+	.rebind = dpdk_rebind,
 	.destroy = dpdk_destroy,
 };
 
@@ -449,6 +467,20 @@ struct ld_backend *ld_dpdk_create(const struct ld_conf *c, char *err, size_t err
 	d->peer_ip = ip4(&c->peer);
 	d->peer_port = c->peer.port;
 	d->port_base = c->dpdk_port_base;
+	d->port_of_ep = rte_malloc("ld_ports", d->n * sizeof(*d->port_of_ep), 0);
+	d->ep_of_port = rte_malloc("ld_eps", 65536 * sizeof(*d->ep_of_port), 0);
+	if (!d->port_of_ep || !d->ep_of_port || (uint32_t)d->port_base + d->n > 65536) {
+		snprintf(err, errlen, "client ports %u..%u: out of memory or past 65535",
+			 d->port_base, d->port_base + d->n - 1);
+		goto fail;
+	}
+	for (uint32_t i = 0; i < 65536; i++)
+		d->ep_of_port[i] = UINT32_MAX;
+	for (uint32_t i = 0; i < d->n; i++) {
+		d->port_of_ep[i] = (uint16_t)(d->port_base + i);
+		d->ep_of_port[d->port_base + i] = i;
+	}
+	d->next_port = (uint32_t)d->port_base + d->n;
 	d->tsc_hz = rte_get_tsc_hz();
 	d->tsc0 = rte_rdtsc();
 	d->arp_retry_tsc = d->tsc_hz / 1000 * LD_ARP_RETRY_MS;

@@ -29,6 +29,7 @@ struct ld_sock {
 	int peer_fd;
 	int epfd;
 	struct tp_addr server;
+	struct tp_addr client_ip; /* --client-ip, port 0 */
 	struct epoll_event ev[LD_BATCH_MAX];
 	struct mmsghdr msg[LD_BATCH_MAX];
 	struct iovec iov[LD_BATCH_MAX];
@@ -202,11 +203,14 @@ static void sock_destroy(struct ld_backend *b)
 	free(s);
 }
 
+static int sock_rebind(struct ld_backend *b, uint32_t ep);
+
 static const struct ld_backend_ops sock_ops = {
 	.name = "sockets",
 	.send = sock_send,
 	.recv = sock_recv,
 	.now = sock_now,
+	.rebind = sock_rebind,
 	.destroy = sock_destroy,
 };
 
@@ -236,6 +240,40 @@ static int raise_nofile(uint32_t need, char *err, size_t errlen)
 	return 0;
 }
 
+/* Open client @p i's socket (closing the one it had): --client-ip, an ephemeral port,
+ * connected to the server, watched by epoll. Returns 0 or -1 with errno set. */
+static int client_open(struct ld_sock *s, uint32_t i)
+{
+	struct sockaddr_storage ss, srv;
+	socklen_t len = to_sa(&s->client_ip, &ss), slen = to_sa(&s->server, &srv);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    connect(fd, (struct sockaddr *)&srv, slen) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (s->n <= 256)
+		set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, 1 << 20);
+	if (s->fd[i] >= 0)
+		close(s->fd[i]); /* also leaves the epoll set */
+	s->fd[i] = fd;
+	return 0;
+}
+
+static int sock_rebind(struct ld_backend *b, uint32_t ep)
+{
+	struct ld_sock *s = sock_of(b);
+
+	return ep < s->n ? client_open(s, ep) : -1;
+}
+
 struct ld_backend *ld_sock_create(const struct ld_conf *c, char *err, size_t errlen)
 {
 	struct ld_sock *s = calloc(1, sizeof(*s));
@@ -243,7 +281,6 @@ struct ld_backend *ld_sock_create(const struct ld_conf *c, char *err, size_t err
 	struct epoll_event ev = { .events = EPOLLIN };
 	char a[TP_ADDR_STRLEN];
 	socklen_t len;
-	int fam = c->server.family == TP_AF_INET ? AF_INET : AF_INET6;
 	int pfam = c->peer.family == TP_AF_INET ? AF_INET : AF_INET6;
 	uint32_t i;
 
@@ -289,24 +326,11 @@ struct ld_backend *ld_sock_create(const struct ld_conf *c, char *err, size_t err
 	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->peer_fd, &ev);
 
 	/* The clients: bound to --client-ip with an ephemeral port, connected to the server. */
+	s->client_ip = c->client_ip;
 	for (i = 0; i < s->n; i++) {
-		struct sockaddr_storage srv;
-		socklen_t slen = to_sa(&c->server, &srv);
-		int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-		s->fd[i] = fd;
-		len = to_sa(&c->client_ip, &ss);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-		    connect(fd, (struct sockaddr *)&srv, slen) < 0) {
+		if (client_open(s, i) < 0) {
 			snprintf(err, errlen, "client socket %u on %s: %s", i,
 				 ld_addr_str(&c->client_ip, a), strerror(errno));
-			goto fail;
-		}
-		if (s->n <= 256)
-			set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, 1 << 20);
-		ev.data.u32 = i;
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
 			goto fail;
 		}
 	}

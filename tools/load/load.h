@@ -11,7 +11,7 @@
  *   be_dpdk.c  back end on a DPDK port with its own ARP/IPv4/UDP (only with DPDK)
  *
  * The TURN and traffic logic never know which back end carries their packets: a back end is
- * the small table in struct ld_backend_ops (send a batch, receive a batch, now()), the way
+ * the small table in struct ld_backend_ops (send a batch, receive a batch, now(), rebind), the way
  * Knot DNS puts recvmmsg and XDP behind one table.
  */
 #ifndef TURNPIKE_LOAD_H
@@ -97,6 +97,12 @@ struct ld_backend_ops {
 			 uint64_t timeout_ns);
 	/** Monotonic nanoseconds. */
 	uint64_t (*now)(struct ld_backend *b);
+	/**
+	 * Give client endpoint @p ep a new local port: a server that still holds an allocation
+	 * for the old 5-tuple (a previous run's, not yet expired) answers its Allocate with 437.
+	 * Returns 0, or -1 when the back end cannot.
+	 */
+	int (*rebind)(struct ld_backend *b, uint32_t ep);
 	void (*destroy)(struct ld_backend *b);
 };
 
@@ -180,9 +186,9 @@ void ld_turn_tick(struct ld_turn *t, uint64_t now);
 void ld_turn_teardown(struct ld_turn *t, double secs);
 /** The allocations, indexed by endpoint. */
 const struct ld_flow *ld_turn_flows(const struct ld_turn *t);
-/** Counters: refresh cycles done, control errors, retransmissions. */
+/** Counters: refresh cycles done, control errors, retransmissions, clients moved after 437. */
 void ld_turn_counters(const struct ld_turn *t, uint64_t *refreshes, uint64_t *errors,
-		      uint64_t *retransmits);
+		      uint64_t *retransmits, uint64_t *rebinds);
 
 /* --- traffic and report (traffic.c, report.c) --- */
 
@@ -204,7 +210,7 @@ struct ld_result {
 	double setup_s;
 	double measured_s; /**< time traffic was counted */
 	struct ld_dir_stats dir[2];
-	uint64_t refreshes, ctl_errors, retransmits;
+	uint64_t refreshes, ctl_errors, retransmits, rebinds;
 	uint64_t rx_foreign, tx_no_neighbor;
 };
 

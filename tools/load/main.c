@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		r.setup_s, r.setup_s > 0 ? c.allocations / r.setup_s : 0.0);
 	ld_traffic_run(&c, be, t, &r);
 	ld_turn_teardown(t, 3.0);
-	ld_turn_counters(t, &r.refreshes, &r.ctl_errors, &r.retransmits);
+	ld_turn_counters(t, &r.refreshes, &r.ctl_errors, &r.retransmits, &r.rebinds);
 	r.rx_foreign = be->rx_foreign;
 	r.tx_no_neighbor = be->tx_no_neighbor;
 	ld_report(&c, be, &r);

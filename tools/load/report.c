@@ -63,8 +63,9 @@ void ld_report(const struct ld_conf *c, const struct ld_backend *be, const struc
 	       us(ld_hist_quantile(&lat, 0.5)), us(ld_hist_quantile(&lat, 0.99)),
 	       us(ld_hist_quantile(&lat, 0.999)), us(lat.max));
 	printf("control:  %" PRIu64 " refresh cycles, %" PRIu64 " retransmissions, %" PRIu64
-	       " errors; data: %" PRIu64 " invalid arrivals, %" PRIu64 " not sent\n",
-	       r->refreshes, r->retransmits, r->ctl_errors, bad, txf);
+	       " new ports after 437, %" PRIu64 " errors; data: %" PRIu64
+	       " invalid arrivals, %" PRIu64 " not sent\n",
+	       r->refreshes, r->retransmits, r->rebinds, r->ctl_errors, bad, txf);
 
 	printf("{\"backend\":\"%s\",\"server\":\"%s\",\"peer\":\"%s\",\"allocations\":%" PRIu32
 	       ",\"payload\":%" PRIu32 ",\"mode\":\"%s\",\"direction\":\"%s\","
@@ -88,9 +89,10 @@ void ld_report(const struct ld_conf *c, const struct ld_backend *be, const struc
 		       dname[i], d[i].sent, dname[i], d[i].received, dname[i],
 		       pct(d[i].sent, d[i].received));
 	printf("\"tx_failed\":%" PRIu64 ",\"bad_packets\":%" PRIu64 ",\"ctl_errors\":%" PRIu64
-	       ",\"refreshes\":%" PRIu64 ",\"retransmits\":%" PRIu64 ",\"rx_foreign\":%" PRIu64
-	       ",\"tx_no_neighbor\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
-	       txf, bad, r->ctl_errors, r->refreshes, r->retransmits, r->rx_foreign,
+	       ",\"refreshes\":%" PRIu64 ",\"retransmits\":%" PRIu64 ",\"rebinds\":%" PRIu64
+	       ",\"rx_foreign\":%" PRIu64 ",\"tx_no_neighbor\":%" PRIu64 ",\"errors\":%" PRIu64
+	       "}\n",
+	       txf, bad, r->ctl_errors, r->refreshes, r->retransmits, r->rebinds, r->rx_foreign,
 	       r->tx_no_neighbor, bad + r->ctl_errors);
 	fflush(stdout);
 }

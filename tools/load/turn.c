@@ -65,6 +65,7 @@ struct ld_alloc {
 	uint8_t tries;		      /* transmissions of the current transaction */
 	uint8_t auth;		      /* requests carry credentials (a 401 taught us the realm) */
 	uint8_t retries;	      /* 438/401 answers to this stage, against loops */
+	uint8_t moved;		      /* new local ports after 437, against loops */
 	int32_t slot;		      /* index in ld_turn.flight, -1 when nothing in flight */
 	uint32_t lifetime;	      /* granted LIFETIME, s */
 	uint64_t deadline;	      /* retransmit at */
@@ -100,7 +101,8 @@ struct ld_turn {
 	unsigned n_out;
 
 	uint64_t refreshes, errors, retransmits;
-	char why[512]; /* first setup failure */
+	uint64_t rebinds; /* clients moved to a new port after a 437 */
+	char why[512];	  /* first setup failure */
 };
 
 static uint16_t stage_method(enum ld_stage s)
@@ -356,6 +358,17 @@ static void on_error(struct ld_turn *t, uint32_t i, const struct tp_stun_msg *m,
 		flight_del(t, i);
 		a->stage = ST_DONE;
 		t->n_done++;
+		return;
+	}
+	/* 437 to an Allocate: the server still holds an allocation for this 5-tuple (an earlier
+	 * run's, whose release was lost). Start again from a new local port. */
+	if (code == 437 && a->stage == ST_ALLOC && a->moved < 3 && t->be->ops->rebind &&
+	    t->be->ops->rebind(t->be, i) == 0) {
+		t->rebinds++;
+		a->moved++;
+		a->auth = 0;
+		a->retries = 0;
+		begin(t, i, ST_ALLOC, now);
 		return;
 	}
 	/* RFC 8489 §9.2.5: a 401 to a request without credentials carries REALM and NONCE; one
@@ -671,9 +684,10 @@ const struct ld_flow *ld_turn_flows(const struct ld_turn *t)
 }
 
 void ld_turn_counters(const struct ld_turn *t, uint64_t *refreshes, uint64_t *errors,
-		      uint64_t *retransmits)
+		      uint64_t *retransmits, uint64_t *rebinds)
 {
 	*refreshes = t->refreshes;
 	*errors = t->errors;
 	*retransmits = t->retransmits;
+	*rebinds = t->rebinds;
 }
