@@ -6,7 +6,9 @@
 # Linux with coturn's test clients installed, the net_tap smoke test (tests/dpdk/tap.sh: UDP
 # through DPDK, TCP/TLS through the same process's kernel-socket worker) with one and two
 # workers, and the veth test (tests/dpdk/veth.sh: net_af_xdp, or net_af_packet where af_xdp
-# cannot start). One line per test, and a last line "N passed, M failed"; exits non-zero on any
+# cannot start); then our own functional suite, test_func, through the DPDK plane twice
+# (tests/dpdk/func.sh: net_tap with two workers, and the veth pair), each of its test cases
+# counted. One line per test, and a last line "N passed, M failed"; exits non-zero on any
 # failure.
 #
 # Usage: tests/dpdk/run.sh [BUILD_DIR]     (default: build)
@@ -26,21 +28,15 @@ if [ ! -d "$build/tests/dpdk" ]; then
 	exit 0
 fi
 
-# Check binaries: count their test cases.
-for t in "$build"/tests/dpdk/test_*; do
-	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
-		continue
-	fi
-	name=$(basename "$t")
-	log="$logdir/dpdk-$name.log"
-	CK_VERBOSITY=normal timeout 600 "$t" >"$log" 2>&1
-	rc=$?
+# Count the Check summary of @name's @log (exit status @rc) into passed/failed, one line out.
+count_checks() {
+	local name=$1 log=$2 rc=$3 line n f e
 	line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -1)
 	if [ -z "$line" ]; then
 		failed=$((failed + 1))
 		echo "FAIL  dpdk $name: no Check summary (exit $rc, see $log)"
 		tail -5 "$log"
-		continue
+		return
 	fi
 	n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
 	f=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
@@ -56,6 +52,17 @@ for t in "$build"/tests/dpdk/test_*; do
 	else
 		echo "PASS  dpdk $name: $n checks"
 	fi
+}
+
+# Check binaries: count their test cases.
+for t in "$build"/tests/dpdk/test_*; do
+	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+		continue
+	fi
+	name=$(basename "$t")
+	log="$logdir/dpdk-$name.log"
+	CK_VERBOSITY=normal timeout 600 "$t" >"$log" 2>&1
+	count_checks "$name" "$log" $?
 done
 
 # The functional smoke test through net_tap in a network namespace: one worker, then two.
@@ -101,6 +108,26 @@ if [ -x tests/dpdk/veth.sh ]; then
 		tail -15 "$log"
 		;;
 	esac
+fi
+
+# Our own functional suite (tests/func/test_func) against the DPDK build, each run in a namespace
+# of its own (tests/dpdk/func.sh): over net_tap with two workers (so peer packets also take the
+# hand-off rings: relay_dpdk_hand_off), and over a veth pair through net_af_xdp (or
+# net_af_packet). Each test case counts.
+if [ -x tests/dpdk/func.sh ]; then
+	for run in tap:2 veth:1; do
+		mode=${run%%:*}
+		log="$logdir/dpdk-func-$mode.log"
+		TP_FUNC_DPDK_WORKERS=${run#*:} timeout 900 tests/dpdk/func.sh "$mode" "$build" >"$log" 2>&1
+		rc=$?
+		if [ "$rc" -eq 77 ]; then
+			echo "SKIP  dpdk func.sh $mode: $(tail -1 "$log")"
+			continue
+		fi
+		count_checks "func.sh $mode (test_func)" "$log" "$rc"
+		# which PMD and how many workers ran, and what test_func left out
+		grep -E '^test_func over |^test_func: TP_FUNC_DPDK' "$log" | sed -E 's/^/      /'
+	done
 fi
 
 echo "$passed passed, $failed failed"

@@ -26,7 +26,8 @@ void start_relay(const struct relay_conf *conf);
 
 /**
  * A client connected to R's listener for @p transport and @p family, from @p local_ip (NULL:
- * the kernel's choice), with the credentials of H_USER. Closed by the fixture.
+ * the kernel's choice; else through harness_ip()), with the credentials of H_USER. Closed by
+ * the fixture.
  */
 struct tcl *cl_open(int transport, int family);
 struct tcl *cl_open_from(int transport, int family, const char *local_ip);
@@ -34,9 +35,12 @@ struct tcl *cl_open_from(int transport, int family, const char *local_ip);
 /** Close a client of cl_open() before the fixture does. */
 void cl_close(struct tcl *c);
 
-/** A UDP peer on 127.0.0.1 (TP_AF_INET) or ::1 (TP_AF_INET6). Closed by the fixture. */
+/**
+ * A UDP peer on 127.0.0.1 (TP_AF_INET) or ::1 (TP_AF_INET6), or what harness_ip() maps them
+ * to. Closed by the fixture.
+ */
 struct tcl_peer *peer_open(int family);
-/** A UDP peer on @p ip, e.g. "127.0.0.2". Closed by the fixture. */
+/** A UDP peer on @p ip, e.g. "127.0.0.2" (through harness_ip()). Closed by the fixture. */
 struct tcl_peer *peer_open_ip(const char *ip);
 
 /** Assert that @p expr (a tclient call on @p c) returns @p want, showing c->err if not. */
@@ -77,9 +81,18 @@ void sleep_ms(unsigned ms);
 
 /** What a test needs that a relay may lack (flags for FUNC_ADD_TEST). */
 enum func_needs {
-	FUNC_TLS = 1,	    /**< TLS listeners: left out under TP_FUNC_NO_TLS */
-	FUNC_WORKERS = 2,   /**< several workers: left out under TP_FUNC_SINGLE_WORKER */
-	FUNC_ONE_WORKER = 4 /**< registered only under TP_FUNC_SINGLE_WORKER */
+	FUNC_TLS = 1,	     /**< TLS listeners: left out under TP_FUNC_NO_TLS */
+	FUNC_WORKERS = 2,    /**< several socket-plane workers: left out under
+				  TP_FUNC_SINGLE_WORKER and TP_FUNC_DPDK */
+	FUNC_ONE_WORKER = 4, /**< registered only under TP_FUNC_SINGLE_WORKER */
+	FUNC_LOOPBACK = 8,   /**< the relay's own addresses are loopback ones: left out under
+				  TP_FUNC_DPDK */
+	FUNC_ONE_PORT_POOL =
+		16,		/**< UDP and TCP allocations draw on one pool of relay ports: left
+				     out under TP_FUNC_DPDK (the TCP/TLS kernel shard has its own) */
+	FUNC_ONE_SHARD = 32,	/**< every UDP client flow reaches the same shard: left out under
+				     TP_FUNC_DPDK with several DPDK workers */
+	FUNC_DPDK_WORKERS = 64, /**< registered only under TP_FUNC_DPDK with several workers */
 };
 
 /**

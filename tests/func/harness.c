@@ -31,6 +31,7 @@
 #include "tclient.h"
 
 #define START_TIMEOUT_MS 5000
+#define DPDK_START_SCALE 3 /* EAL init, the port and its link, and the kernel shard */
 #define STOP_TIMEOUT_MS	 10000
 #define RELAY_PORTS	 200
 
@@ -50,6 +51,108 @@ static int env_switch(const char *name)
 	if (!v || !*v || strcmp(v, "0") == 0)
 		return 0;
 	return strcmp(v, "1") == 0 ? 1 : -1;
+}
+
+/* An IPv4 and an IPv6 address from the variable @name: "IP IP", or with @nets "NET/16 NET/64"
+ * (networks: no host bits set). */
+static int env_addrs(const char *name, struct tp_addr *a4, struct tp_addr *a6, bool nets, char *err,
+		     size_t errlen)
+{
+	static const unsigned len4 = 16, len6 = 64;
+	const char *v = getenv(name);
+	char words[256], *save = NULL;
+
+	memset(a4, 0, sizeof(*a4));
+	memset(a6, 0, sizeof(*a6));
+	if (!v || !*v || strlen(v) >= sizeof(words)) {
+		snprintf(err, errlen, "TP_FUNC_DPDK needs %s (see tests/func/harness.h)", name);
+		return -1;
+	}
+	snprintf(words, sizeof(words), "%s", v);
+	for (char *w = strtok_r(words, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		char *slash = strchr(w, '/');
+		struct tp_addr a;
+		unsigned want;
+
+		if ((slash != NULL) != nets)
+			goto bad;
+		if (slash)
+			*slash = '\0';
+		a = tcl_addr(w);
+		if (!a.family || a.port)
+			goto bad;
+		want = a.family == TP_AF_INET ? len4 : len6;
+		if (nets) {
+			unsigned host = 0;
+
+			for (unsigned i = want / 8; i < tp_addr_iplen(&a); i++)
+				host |= a.ip[i];
+			if (strtoul(slash + 1, NULL, 10) != want || host)
+				goto bad;
+		}
+		*(a.family == TP_AF_INET ? a4 : a6) = a;
+	}
+	if (a4->family && a6->family)
+		return 0;
+bad:
+	snprintf(err, errlen, "%s is \"%s\", not %s", name, v,
+		 nets ? "an IPv4 /16 and an IPv6 /64 network (\"10.98.0.0/16 fd98::/64\")"
+		      : "an IPv4 and an IPv6 address");
+	return -1;
+}
+
+/* TP_FUNC_DPDK and its companions. */
+static int dpdk_init(char *err, size_t errlen)
+{
+	const char *path = getenv("TP_FUNC_DPDK"), *v;
+	FILE *f;
+	long size;
+	char *end;
+
+	if (!path || !*path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "TP_FUNC_DPDK: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	harness.dpdk = size > 0 && size < 65536 ? calloc(1, (size_t)size + 1) : NULL;
+	if (!harness.dpdk || fread(harness.dpdk, 1, (size_t)size, f) != (size_t)size) {
+		fclose(f);
+		snprintf(err, errlen, "TP_FUNC_DPDK: cannot read %s", path);
+		return -1;
+	}
+	fclose(f);
+	/* The object's closing brace goes: the harness appends kernel_relay. */
+	end = strrchr(harness.dpdk, '}');
+	if (harness.dpdk[strspn(harness.dpdk, " \t\r\n")] != '{' || !end ||
+	    end[1 + strspn(end + 1, " \t\r\n")] != '\0') {
+		snprintf(err, errlen, "TP_FUNC_DPDK: %s does not hold one JSON object", path);
+		return -1;
+	}
+	*end = '\0';
+	harness.dpdk_workers = 1;
+	v = getenv("TP_FUNC_DPDK_WORKERS");
+	if (v && *v) {
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (end == v || *end || n < 1 || n > 64) {
+			snprintf(err, errlen, "TP_FUNC_DPDK_WORKERS is 1 to 64, not \"%s\"", v);
+			return -1;
+		}
+		harness.dpdk_workers = (unsigned)n;
+	}
+	if (env_addrs("TP_FUNC_DPDK_RELAY", &harness.relay4, &harness.relay6, false, err, errlen) <
+		    0 ||
+	    env_addrs("TP_FUNC_DPDK_KERNEL", &harness.kernel4, &harness.kernel6, false, err,
+		      errlen) < 0 ||
+	    env_addrs("TP_FUNC_DPDK_CLIENTS", &harness.clients4, &harness.clients6, true, err,
+		      errlen) < 0)
+		return -1;
+	return 0;
 }
 
 int harness_init(char *err, size_t errlen)
@@ -106,8 +209,35 @@ int harness_init(char *err, size_t errlen)
 		}
 		harness.timeout_scale = x;
 	}
+	if (dpdk_init(err, errlen) < 0)
+		return -1;
 	tcl_timeout_ms = (int)harness_ms((unsigned)tcl_timeout_ms);
 	return 0;
+}
+
+const char *harness_ip(const char *ip)
+{
+	static const uint8_t loopback6[16] = { [15] = 1 };
+	static char ring[8][INET6_ADDRSTRLEN];
+	static unsigned next;
+	struct tp_addr a = tcl_addr(ip), m;
+	char *out;
+
+	if (!harness.dpdk || a.port)
+		return ip;
+	if (a.family == TP_AF_INET && a.ip[0] == 127 && a.ip[1] == 0) {
+		m = harness.clients4;
+		m.ip[2] = a.ip[2];
+		m.ip[3] = a.ip[3];
+	} else if (a.family == TP_AF_INET6 && memcmp(a.ip, loopback6, 16) == 0) {
+		m = harness.clients6;
+		m.ip[15] = 1;
+	} else {
+		return ip;
+	}
+	out = ring[next++ % 8];
+	inet_ntop(m.family == TP_AF_INET ? AF_INET : AF_INET6, m.ip, out, INET6_ADDRSTRLEN);
+	return out;
 }
 
 unsigned harness_ms(unsigned ms)
@@ -235,29 +365,96 @@ static void make_cert(const char *cert_path, const char *key_path)
 	EVP_PKEY_free(pkey);
 }
 
+/* @a's IP as text, into @buf (INET6_ADDRSTRLEN bytes). */
+static const char *ip_str(const struct tp_addr *a, char *buf)
+{
+	inet_ntop(a->family == TP_AF_INET ? AF_INET : AF_INET6, a->ip, buf, INET6_ADDRSTRLEN);
+	return buf;
+}
+
+/* The listeners and the relay: on loopback, or (TP_FUNC_DPDK) UDP and the relayed addresses on
+ * the DPDK port, TCP and TLS on the namespace's kernel addresses. */
+static void write_listen(FILE *f, const struct relay *r, const struct relay_conf *c)
+{
+	static const char *const kinds[] = { "udp", "tcp", "tls" };
+	/* transport, IPv6: the order the listeners have always been written in */
+	static const int order[6][2] = { { TCL_UDP, 0 }, { TCL_TCP, 0 }, { TCL_UDP, 1 },
+					 { TCL_TCP, 1 }, { TCL_TLS, 0 }, { TCL_TLS, 1 } };
+	struct tp_addr lo4 = tcl_addr("127.0.0.1"), lo6 = tcl_addr("::1");
+	char a[INET6_ADDRSTRLEN];
+
+	fprintf(f, "  \"listen\": [\n");
+	for (int i = 0; i < 6; i++) {
+		int t = order[i][0], v6 = order[i][1];
+		struct tp_addr ip = relay_listen(r, t, v6 ? TP_AF_INET6 : TP_AF_INET);
+
+		if (t == TCL_TLS && !r->tls_port)
+			continue;
+		fprintf(f, "%s    { \"transport\": \"%s\", \"address\": \"%s\", \"port\": %u",
+			i ? ",\n" : "", kinds[t], ip_str(&ip, a), ip.port);
+		if (t == TCL_TLS)
+			fprintf(f, ",\n      \"cert\": \"%s/cert.pem\", \"key\": \"%s/key.pem\"",
+				r->dir, r->dir);
+		fprintf(f, " }");
+	}
+	fprintf(f, "\n  ],\n  \"relay\": { \"address\": \"%s\", ",
+		ip_str(harness.dpdk ? &harness.relay4 : &lo4, a));
+	if (!c->no_relay6)
+		fprintf(f, "\"address6\": \"%s\", ",
+			ip_str(harness.dpdk ? &harness.relay6 : &lo6, a));
+	fprintf(f, "\"port_min\": %u, \"port_max\": %u },\n", r->port_min, r->port_max);
+}
+
+/* The peer ACL; under TP_FUNC_DPDK the clients' networks are allowed too (peers live there). */
+static void write_peers(FILE *f, const struct relay_conf *c)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *open, *close;
+
+	fprintf(f, "  \"peers\": { \"allow_loopback\": %s", c->no_loopback ? "false" : "true");
+	if (!harness.dpdk) {
+		if (c->peers_allow)
+			fprintf(f, ", \"allow\": %s", c->peers_allow);
+		fprintf(f, " },\n");
+		return;
+	}
+	fprintf(f, ", \"allow\": [ \"%s/16\", \"%s/64\"", ip_str(&harness.clients4, a),
+		ip_str(&harness.clients6, b));
+	if (c->peers_allow) {
+		open = strchr(c->peers_allow, '[');
+		close = strrchr(c->peers_allow, ']');
+		ck_assert_msg(open && close && close > open, "peers_allow is not a JSON array");
+		fprintf(f, ", %.*s", (int)(close - open - 1), open + 1);
+	}
+	fprintf(f, " ] },\n");
+}
+
+static void write_dataplane(FILE *f, const struct relay_conf *c)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!harness.dpdk) {
+		fprintf(f, "  \"dataplane\": { \"kind\": \"sockets\", \"workers\": %u },\n",
+			c->workers ? c->workers : 1);
+		return;
+	}
+	/* TP_FUNC_DPDK's object, completed with the kernel shard's relayed addresses. */
+	fprintf(f,
+		"  \"dataplane\": {\n    \"kind\": \"dpdk\", \"workers\": %u,\n    \"dpdk\": %s,\n",
+		harness.dpdk_workers, harness.dpdk);
+	fprintf(f, "      \"kernel_relay\": { \"address\": \"%s\"", ip_str(&harness.kernel4, a));
+	if (!c->no_relay6)
+		fprintf(f, ", \"address6\": \"%s\"", ip_str(&harness.kernel6, a));
+	fprintf(f, " }\n    }\n  },\n");
+}
+
 static void write_config(const struct relay *r, const struct relay_conf *c)
 {
 	FILE *f = fopen(r->conf, "w");
 
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\n  \"realm\": \"%s\",\n  \"listen\": [\n", H_REALM);
-	fprintf(f, "    { \"transport\": \"udp\", \"address\": \"127.0.0.1\", \"port\": %u },\n",
-		r->port);
-	fprintf(f, "    { \"transport\": \"tcp\", \"address\": \"127.0.0.1\", \"port\": %u },\n",
-		r->port);
-	fprintf(f, "    { \"transport\": \"udp\", \"address\": \"::1\", \"port\": %u },\n",
-		r->port);
-	fprintf(f, "    { \"transport\": \"tcp\", \"address\": \"::1\", \"port\": %u }%s\n",
-		r->port, r->tls_port ? "," : "");
-	for (int v6 = 0; r->tls_port && v6 < 2; v6++)
-		fprintf(f,
-			"    { \"transport\": \"tls\", \"address\": \"%s\", \"port\": %u,\n"
-			"      \"cert\": \"%s/cert.pem\", \"key\": \"%s/key.pem\" }%s\n",
-			v6 ? "::1" : "127.0.0.1", r->tls_port, r->dir, r->dir, v6 ? "" : ",");
-	fprintf(f, "  ],\n  \"relay\": { \"address\": \"127.0.0.1\", ");
-	if (!c->no_relay6)
-		fprintf(f, "\"address6\": \"::1\", ");
-	fprintf(f, "\"port_min\": %u, \"port_max\": %u },\n", r->port_min, r->port_max);
+	fprintf(f, "{\n  \"realm\": \"%s\",\n", H_REALM);
+	write_listen(f, r, c);
 	fprintf(f,
 		"  \"auth\": {\n    \"users\": [\n"
 		"      { \"name\": \"%s\", \"password\": \"%s\" },\n"
@@ -272,11 +469,8 @@ static void write_config(const struct relay *r, const struct relay_conf *c)
 	fprintf(f, "\n  },\n  \"limits\": { \"unauth_rate\": %u%s%s },\n",
 		c->unauth_rate ? c->unauth_rate : 1000, c->limits ? ", " : "",
 		c->limits ? c->limits : "");
-	fprintf(f, "  \"peers\": { \"allow_loopback\": %s%s%s },\n",
-		c->no_loopback ? "false" : "true", c->peers_allow ? ", \"allow\": " : "",
-		c->peers_allow ? c->peers_allow : "");
-	fprintf(f, "  \"dataplane\": { \"kind\": \"sockets\", \"workers\": %u },\n",
-		c->workers ? c->workers : 1);
+	write_peers(f, c);
+	write_dataplane(f, c);
 	fprintf(f, "  \"metrics\": { \"listen\": \"127.0.0.1:%u\" },\n", r->metrics_port);
 	fprintf(f, "  \"log\": { \"level\": \"info\" }\n}\n");
 	ck_assert_int_eq(fclose(f), 0);
@@ -302,7 +496,7 @@ static const char *log_tail(const struct relay *r)
 	return tail;
 }
 
-unsigned relay_log_count(const struct relay *r, const char *needle)
+static unsigned log_count(const struct relay *r, const char *needle)
 {
 	FILE *f = fopen(r->log, "r");
 	char line[4096];
@@ -315,6 +509,44 @@ unsigned relay_log_count(const struct relay *r, const char *needle)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/*
+ * The DPDK workers' allocation events reach the log through the control thread, up to a poll
+ * interval later; the socket plane logs them as they happen. So in DPDK mode, wait (bounded)
+ * until the log has a line for every event the metrics counted.
+ */
+static void log_settle(const struct relay *r)
+{
+	static const char *const events[][2] = {
+		{ "allocation created", "turnpike_events_total{event=\"alloc_created\"}" },
+		{ "allocation deleted", "turnpike_events_total{event=\"alloc_deleted\"}" },
+		{ "allocation expired", "turnpike_events_total{event=\"alloc_expired\"}" },
+	};
+	unsigned timeout_ms = harness_ms(3000);
+	uint64_t deadline = tcl_now_ms() + timeout_ms;
+
+	if (!harness.dpdk || r->pid <= 0)
+		return;
+	for (;;) {
+		unsigned i;
+
+		for (i = 0; i < 3; i++)
+			if (log_count(r, events[i][0]) < relay_metric(r, events[i][1]))
+				break;
+		if (i == 3)
+			return;
+		ck_assert_msg(tcl_now_ms() < deadline,
+			      "the log has fewer \"%s\" lines than the metrics count after %u ms",
+			      events[i][0], timeout_ms);
+		usleep(10 * 1000);
+	}
+}
+
+unsigned relay_log_count(const struct relay *r, const char *needle)
+{
+	log_settle(r);
+	return log_count(r, needle);
 }
 
 /* --- metrics --- */
@@ -446,7 +678,23 @@ struct tp_addr relay_listen(const struct relay *r, int transport, int family)
 {
 	struct tp_addr a = tcl_addr(family == TP_AF_INET6 ? "::1" : "127.0.0.1");
 
+	if (harness.dpdk && transport == TCL_UDP)
+		a = family == TP_AF_INET6 ? harness.relay6 : harness.relay4;
+	else if (harness.dpdk)
+		a = family == TP_AF_INET6 ? harness.kernel6 : harness.kernel4;
 	a.port = transport == TCL_TLS ? r->tls_port : r->port;
+	return a;
+}
+
+struct tp_addr relay_relayed_ip(int transport, int family)
+{
+	struct tp_addr a = tcl_addr(family == TP_AF_INET6 ? "::1" : "127.0.0.1");
+
+	if (harness.dpdk && transport == TCL_UDP)
+		a = family == TP_AF_INET6 ? harness.relay6 : harness.relay4;
+	else if (harness.dpdk)
+		a = family == TP_AF_INET6 ? harness.kernel6 : harness.kernel4;
+	a.port = 0;
 	return a;
 }
 
@@ -458,7 +706,7 @@ struct tp_addr relay_listen(const struct relay *r, int transport, int family)
 static bool wait_ready(struct relay *r)
 {
 	struct tp_addr server = relay_listen(r, TCL_UDP, TP_AF_INET);
-	unsigned timeout_ms = harness_ms(START_TIMEOUT_MS);
+	unsigned timeout_ms = harness_ms(START_TIMEOUT_MS * (harness.dpdk ? DPDK_START_SCALE : 1));
 	uint64_t deadline = tcl_now_ms() + timeout_ms;
 	struct tcl c;
 	int st;
@@ -470,7 +718,7 @@ static bool wait_ready(struct relay *r)
 		if (done == r->pid) {
 			r->pid = 0;
 			running_pid = 0;
-			if (relay_log_count(r, "Address already in use"))
+			if (log_count(r, "Address already in use"))
 				return false;
 			ck_abort_msg("relay exited at start (status 0x%x):\n%s", st, log_tail(r));
 		}
@@ -481,7 +729,8 @@ static bool wait_ready(struct relay *r)
 				rc = tcl_transact(&c, 150);
 		}
 		tcl_close(&c);
-		if (rc == 0)
+		/* DPDK mode: the kernel shard's listeners are up once the log says "running". */
+		if (rc == 0 && (!harness.dpdk || log_count(r, " running (realm ")))
 			return true;
 		usleep(20 * 1000);
 	}

@@ -25,6 +25,35 @@
  *                                   test cases' time limits (default 1; a number from 1 to 100).
  *   TP_FUNC_KEEP=1                  keep the temporary directories (configs, logs).
  *
+ * The DPDK build (tests/dpdk/func.sh runs test_func this way, inside a network namespace that
+ * holds a net_tap or a veth the relay drives, whose kernel side carries the clients' addresses):
+ *
+ *   TP_FUNC_DPDK=FILE               run the relay with dataplane.kind "dpdk": FILE holds the
+ *                                   dataplane.dpdk object (eal with a unique --file-prefix and
+ *                                   the --vdev, ports with the relay's addresses, mbufs), which
+ *                                   the harness completes with kernel_relay (the addresses of
+ *                                   TP_FUNC_DPDK_KERNEL). UDP listeners and relay.address(6)
+ *                                   are TP_FUNC_DPDK_RELAY, on the DPDK port; TCP and TLS
+ *                                   listeners are TP_FUNC_DPDK_KERNEL, served by the same
+ *                                   process's kernel-socket shard. Needs the three below.
+ *   TP_FUNC_DPDK_RELAY="IPV4 IPV6"  the addresses the DPDK port owns (among its ports[].addresses).
+ *   TP_FUNC_DPDK_KERNEL="IPV4 IPV6" kernel addresses of the namespace (not the clients'): TCP/TLS
+ *                                   listeners and the relayed addresses of their allocations.
+ *   TP_FUNC_DPDK_CLIENTS="A.B.0.0/16 P::/64"
+ *                                   where clients and peers live, on the kernel side of the
+ *                                   DPDK port: the loopback addresses the tests name map onto
+ *                                   them (127.0.b.c to A.B.b.c, ::1 to P::1; harness_ip()), so
+ *                                   those must be local addresses there (A.B.0.1, .0.2, .0.3,
+ *                                   .0.10, .0.11, .0.66 and P::1), and peers.allow gets both.
+ *   TP_FUNC_DPDK_WORKERS=N          dataplane.workers (default 1; the EAL's -l or --lcores must
+ *                                   give as many worker lcores).
+ *
+ * In DPDK mode tests that need the socket plane are not registered: several SO_REUSEPORT workers
+ * (FUNC_WORKERS), a relay whose own addresses are loopback ones (FUNC_LOOPBACK), one relay port
+ * pool for UDP and TCP clients (FUNC_ONE_PORT_POOL); with several DPDK workers also those that
+ * need every UDP client flow on one shard (FUNC_ONE_SHARD). Start-up waits for the log's
+ * "running" line as well as a Binding answer, with 3 times the start-up timeout (EAL, ports).
+ *
  * The test program prints one line for each switch that leaves tests out, naming them.
  */
 #ifndef TP_FUNC_HARNESS_H
@@ -84,6 +113,11 @@ struct harness_env {
 	int stop_signal;       /**< TP_FUNC_STOP_SIGNAL: SIGTERM or SIGINT */
 	const char *stop_name; /**< "SIGTERM" or "SIGINT" */
 	double timeout_scale;  /**< TP_FUNC_TIMEOUT_SCALE */
+	char *dpdk;	       /**< TP_FUNC_DPDK's file without its closing brace; NULL: sockets */
+	unsigned dpdk_workers; /**< TP_FUNC_DPDK_WORKERS */
+	struct tp_addr relay4, relay6;	   /**< TP_FUNC_DPDK_RELAY */
+	struct tp_addr kernel4, kernel6;   /**< TP_FUNC_DPDK_KERNEL */
+	struct tp_addr clients4, clients6; /**< TP_FUNC_DPDK_CLIENTS (the networks) */
 };
 extern struct harness_env harness;
 
@@ -127,5 +161,19 @@ uint64_t relay_metric(const struct relay *r, const char *series);
 
 /** The listening address for @p transport (enum tcl_transport) and @p family (TP_AF_*). */
 struct tp_addr relay_listen(const struct relay *r, int transport, int family);
+
+/**
+ * The IP (port 0) the relay gives the allocations of clients on @p transport in @p family:
+ * loopback; in DPDK mode the DPDK port's for UDP, the kernel shard's for TCP and TLS.
+ */
+struct tp_addr relay_relayed_ip(int transport, int family);
+
+/**
+ * Where a test's client or peer at the loopback address @p ip (as the socket-plane tests name
+ * them: "127.0.0.2", "::1") really is: @p ip itself, or in DPDK mode its image in
+ * TP_FUNC_DPDK_CLIENTS. Other addresses are returned unchanged. The result lives until the
+ * eighth call after this one.
+ */
+const char *harness_ip(const char *ip);
 
 #endif /* TP_FUNC_HARNESS_H */

@@ -12,6 +12,8 @@
  * The two switches leave tests out by not registering them, never by passing them: the run
  * prints one line per switch naming the tests it left out, and the Check summary counts only
  * the tests that ran. tests/windows/run.sh runs turnpike.exe under Wine this way.
+ * TP_FUNC_DPDK runs the DPDK build in a network namespace (tests/dpdk/func.sh), leaving out the
+ * same way the tests that need the socket plane, on one line.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -23,7 +25,7 @@
 #include "func.h"
 
 #define MAX_CLIENTS 64
-#define MAX_PEERS   16
+#define MAX_PEERS   64
 
 struct relay R;
 
@@ -49,7 +51,7 @@ void wait_metric(const char *series, uint64_t want)
 }
 
 /* The tests func_wanted() left out, by reason. */
-static char left_out_tls[1024], left_out_workers[1024];
+static char left_out_tls[1024], left_out_workers[1024], left_out_dpdk[2048];
 
 static void note(char *list, size_t cap, const char *name)
 {
@@ -72,6 +74,34 @@ bool func_wanted(const char *name, unsigned needs)
 	}
 	if ((needs & FUNC_ONE_WORKER) && !harness.single_worker)
 		want = false; /* the counterpart of the tests with FUNC_WORKERS */
+	if (harness.dpdk) {
+		static const struct {
+			unsigned need;
+			const char *why;
+		} dpdk_lacks[] = {
+			{ FUNC_WORKERS, "several socket-plane workers" },
+			{ FUNC_LOOPBACK, "the relay's own addresses on loopback" },
+			{ FUNC_ONE_PORT_POOL, "one relay port pool for UDP and TCP clients" },
+		};
+		char what[256];
+
+		for (unsigned i = 0; i < sizeof(dpdk_lacks) / sizeof(dpdk_lacks[0]); i++) {
+			if (!(needs & dpdk_lacks[i].need))
+				continue;
+			snprintf(what, sizeof(what), "%s (%s)", name, dpdk_lacks[i].why);
+			note(left_out_dpdk, sizeof(left_out_dpdk), what);
+			want = false;
+			break;
+		}
+		if ((needs & FUNC_ONE_SHARD) && harness.dpdk_workers > 1) {
+			snprintf(what, sizeof(what), "%s (every UDP client flow on one worker)",
+				 name);
+			note(left_out_dpdk, sizeof(left_out_dpdk), what);
+			want = false;
+		}
+	}
+	if ((needs & FUNC_DPDK_WORKERS) && !(harness.dpdk && harness.dpdk_workers > 1))
+		want = false; /* hand-offs between DPDK workers need some */
 	return want;
 }
 
@@ -102,6 +132,15 @@ static void print_mode(void)
 	if (harness.single_worker)
 		printf("test_func: TP_FUNC_SINGLE_WORKER=1: registered instead: "
 		       "relay_single_worker_fallback (two workers asked for, one logged)\n");
+	if (harness.dpdk)
+		printf("test_func: TP_FUNC_DPDK, %u DPDK worker%s: UDP on the DPDK port, "
+		       "TCP/TLS on the kernel shard; not registered, as they need what this relay "
+		       "lacks: %s%s\n",
+		       harness.dpdk_workers, harness.dpdk_workers == 1 ? "" : "s",
+		       left_out_dpdk[0] ? left_out_dpdk : "none",
+		       harness.dpdk_workers > 1 ? "; registered in addition: relay_dpdk_hand_off "
+						  "(peer packets handed to their owner)"
+						: "");
 	fflush(stdout);
 }
 
@@ -149,6 +188,8 @@ struct tcl *cl_open_from(int transport, int family, const char *local_ip)
 		;
 	ck_assert_uint_lt(i, MAX_CLIENTS);
 	clients[i] = c;
+	if (local_ip)
+		local_ip = harness_ip(local_ip);
 	rc = tcl_open(c, transport, &server, local_ip);
 	ck_assert_msg(rc == 0, "connect to %s: %s", tcl_addr_str(&server), c->err);
 	tcl_set_user(c, H_USER, H_PASS);
@@ -188,6 +229,7 @@ struct tcl_peer *peer_open_ip(const char *ip)
 		;
 	ck_assert_uint_lt(i, MAX_PEERS);
 	peers[i] = p;
+	ip = harness_ip(ip);
 	ck_assert_msg(tcl_peer_open(p, ip) == 0, "cannot open a peer on %s", ip);
 	return p;
 }
@@ -259,7 +301,8 @@ int main(int argc, char **argv)
 			"environment (tests/func/harness.h): TP_FUNC_WRAPPER=PROGRAM, "
 			"TP_FUNC_NO_TLS=1,\n"
 			"  TP_FUNC_SINGLE_WORKER=1, TP_FUNC_STOP_SIGNAL=TERM|INT, "
-			"TP_FUNC_TIMEOUT_SCALE=X, TP_FUNC_KEEP=1\n",
+			"TP_FUNC_TIMEOUT_SCALE=X, TP_FUNC_KEEP=1,\n"
+			"  TP_FUNC_DPDK=FILE with TP_FUNC_DPDK_{RELAY,KERNEL,CLIENTS,WORKERS}\n",
 			argv[0]);
 		return 2;
 	}

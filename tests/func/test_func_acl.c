@@ -142,6 +142,6 @@ TCase *func_tcase_acl(void)
 	tcase_add_checked_fixture(tc, func_setup, func_teardown);
 	tcase_set_timeout(tc, func_timeout(60));
 	FUNC_ADD_TEST(tc, acl_every_address_form_403, 0);
-	FUNC_ADD_TEST(tc, acl_own_addresses_even_when_allowed, 0);
+	FUNC_ADD_TEST(tc, acl_own_addresses_even_when_allowed, FUNC_LOOPBACK);
 	return tc;
 }

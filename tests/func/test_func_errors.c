@@ -381,7 +381,7 @@ TCase *func_tcase_errors(void)
 	FUNC_ADD_TEST(tc, err_443_peer_family_mismatch, 0);
 	FUNC_ADD_TEST(tc, err_486_user_quota, 0);
 	FUNC_ADD_TEST(tc, err_508_allocations_total, 0);
-	FUNC_ADD_TEST(tc, err_508_ports_exhausted, 0);
+	FUNC_ADD_TEST(tc, err_508_ports_exhausted, FUNC_ONE_PORT_POOL);
 	FUNC_ADD_TEST(tc, err_508_permission_and_channel_quota, 0);
 	return tc;
 }

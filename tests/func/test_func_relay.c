@@ -258,6 +258,64 @@ START_TEST(relay_single_worker_fallback)
 }
 END_TEST
 
+/*
+ * TP_FUNC_DPDK with several workers: a peer's datagram lands on whichever worker's queue the
+ * device picks (net_tap: the kernel's flow hash, for a flow the relay has not sent on yet), and
+ * the worker that receives it hands it to the allocation's owner over a ring. Clients of both
+ * families with several peers each, every peer speaking first: every datagram reaches its
+ * client, every answer its peer, and some went through the hand-off rings.
+ */
+START_TEST(relay_dpdk_hand_off)
+{
+	enum {
+		N = 8,
+		M = 4
+	};
+	struct tcl *c[N];
+	struct tcl_peer *p[N][M];
+	struct tp_addr addrs[M];
+	char msg[32];
+
+	start_relay(NULL);
+	for (unsigned i = 0; i < N; i++) {
+		int family = i % 2 ? TP_AF_INET6 : TP_AF_INET;
+
+		c[i] = cl_open(TCL_UDP, family);
+		EXPECT(c[i], tcl_allocate(c[i], &(struct tcl_req){ .family = (uint8_t)family }), 0);
+		for (unsigned j = 0; j < M; j++) {
+			p[i][j] = peer_open(family);
+			addrs[j] = p[i][j]->addr;
+		}
+		EXPECT(c[i], tcl_permit(c[i], addrs, M), 0);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		for (unsigned j = 0; j < M; j++) {
+			snprintf(msg, sizeof(msg), "peer %u.%u first", i, j);
+			ck_assert_int_eq(tcl_peer_send(p[i][j], &c[i]->relay[0], msg, strlen(msg)),
+					 0);
+			client_expect_data(c[i], 0, &p[i][j]->addr, msg, strlen(msg));
+			snprintf(msg, sizeof(msg), "client %u to %u", i, j);
+			EXPECT(c[i], tcl_send(c[i], &p[i][j]->addr, msg, strlen(msg), false), 0);
+			peer_expect(p[i][j], msg, strlen(msg), &c[i]->relay[0]);
+		}
+	}
+	for (unsigned i = 0; i < N; i++)
+		client_expect_nothing(c[i], i ? 0 : 50);
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_events_total{event=\"relay_to_client_pkts\"}"),
+			  N * M);
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_events_total{event=\"relay_to_peer_pkts\"}"),
+			  N * M);
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_allocations"), N);
+	/* What one worker handed over, the other took in. */
+	ck_assert_uint_gt(relay_metric(&R, "turnpike_dataplane_events_total{event=\"steer_out\"}"),
+			  0);
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_dataplane_events_total{event=\"steer_out\"}"),
+			  relay_metric(&R, "turnpike_dataplane_events_total{event=\"steer_in\"}"));
+	ck_assert_uint_eq(relay_metric(&R, "turnpike_dataplane_drops_total{reason=\"STEER_FULL\"}"),
+			  0);
+}
+END_TEST
+
 TCase *func_tcase_relay(void)
 {
 	TCase *tc = tcase_create("relay");
@@ -275,5 +333,6 @@ TCase *func_tcase_relay(void)
 	FUNC_ADD_TEST(tc, relay_dual_allocation, FUNC_TLS);
 	FUNC_ADD_TEST(tc, relay_two_workers, FUNC_TLS | FUNC_WORKERS);
 	FUNC_ADD_TEST(tc, relay_single_worker_fallback, FUNC_ONE_WORKER);
+	FUNC_ADD_TEST(tc, relay_dpdk_hand_off, FUNC_DPDK_WORKERS);
 	return tc;
 }
