@@ -200,7 +200,7 @@ struct ld_dir_stats {
 	uint64_t duplicates; /**< seq seen before */
 	uint64_t warm_sent;  /**< sent during the warm-up (not counted) */
 	uint64_t warm_rcvd;  /**< received from the warm-up (not counted) */
-	uint64_t tx_failed;  /**< datagrams the back end did not accept */
+	uint64_t tx_failed;  /**< measured datagrams the back end did not accept */
 	uint64_t bad;	     /**< arrivals that failed validation */
 	struct ld_hist lat;  /**< one-way latency, ns */
 };

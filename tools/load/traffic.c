@@ -152,11 +152,12 @@ static void send_batch(struct ld_run *x, enum ld_dir d, unsigned n, uint64_t now
 	if (k == 0)
 		return;
 	sent = x->be->ops->send(x->be, pk, k);
-	if (measured)
+	if (measured) {
 		x->r->dir[d].sent += sent;
-	else
+		x->r->dir[d].tx_failed += k - sent;
+	} else {
 		x->r->dir[d].warm_sent += sent;
-	x->r->dir[d].tx_failed += k - sent;
+	}
 }
 
 /* Account for one payload that arrived in direction @p d at endpoint @p ep. */
