@@ -147,8 +147,10 @@ struct tp_engine *tp_engine_create(struct tp_engine_shared *sh, const struct tp_
 	    tp_pool_init(&e->perms, sizeof(struct tp_perm), perms_max) < 0 ||
 	    tp_pool_init(&e->chans, sizeof(struct tp_chan), chans_max) < 0)
 		goto fail;
+	/* Twice the buckets of allocations: at most half full, so a lookup seldom walks past
+	 * another allocation (a dependent cache miss) before it finds its own. */
 	if (tp_itab_init(&e->alloc_by_tuple, &e->allocs, offsetof(struct tp_alloc, hl),
-			 max_allocations) < 0 ||
+			 max_allocations * 2) < 0 ||
 	    tp_itab_init(&e->perm_by_peer, &e->perms, offsetof(struct tp_perm, hl),
 			 max_allocations * 2) < 0 ||
 	    tp_itab_init(&e->chan_by_num, &e->chans, offsetof(struct tp_chan, hl_num),
@@ -213,37 +215,54 @@ const struct tp_stats *tp_engine_stats(const struct tp_engine *e)
 
 /* --- lookups --- */
 
+/* The bytes of @a's IP that tp_addr_ip_eq() compares, at @p; returns how many. */
+static size_t put_ip(uint8_t *p, const struct tp_addr *a)
+{
+	if (a->family == TP_AF_INET6) {
+		memcpy(p, a->ip, 16);
+		return 16;
+	}
+	if (a->family == TP_AF_INET) {
+		memcpy(p, a->ip, 4);
+		return 4;
+	}
+	return 0;
+}
+
+/* Only what the lookup compares goes in: 16 bytes for IPv4 (two words to mix), 40 for IPv6. */
 static uint32_t tuple_hash(const struct tp_engine *e, uint8_t transport,
 			   const struct tp_addr *client, const struct tp_addr *server)
 {
-	uint8_t key[1 + 2 * (1 + 2 + 16)];
-	size_t n = 0;
+	uint8_t key[8 + 2 * 16];
+	size_t n = 8;
 
-	key[n++] = transport;
-	key[n++] = client->family;
-	tp_put_be16(key + n, client->port);
-	n += 2;
-	memcpy(key + n, client->ip, 16);
-	n += 16;
-	key[n++] = server->family;
-	tp_put_be16(key + n, server->port);
-	n += 2;
-	memcpy(key + n, server->ip, 16);
-	n += 16;
+	key[0] = transport;
+	key[1] = client->family;
+	key[2] = server->family;
+	key[3] = 0;
+	tp_put_be16(key + 4, client->port);
+	tp_put_be16(key + 6, server->port);
+	n += put_ip(key + n, client);
+	n += put_ip(key + n, server);
 	return tp_hash_bytes(e->seed, key, n);
 }
 
 uint32_t tp_alloc_find(struct tp_engine *e, uint8_t transport, const struct tp_addr *client,
 		       const struct tp_addr *server)
 {
-	uint32_t h = tuple_hash(e, transport, client, server);
+	return tp_alloc_find_hashed(e, tuple_hash(e, transport, client, server), transport, client,
+				    server);
+}
 
+uint32_t tp_alloc_find_hashed(struct tp_engine *e, uint32_t h, uint8_t transport,
+			      const struct tp_addr *client, const struct tp_addr *server)
+{
 	for (uint32_t i = tp_itab_first(&e->alloc_by_tuple, h); i != TP_NIL;
 	     i = tp_itab_next(&e->alloc_by_tuple, i)) {
 		struct tp_alloc *a = alloc_at(e, i);
 
-		if (a->transport == transport && tp_addr_eq(&a->client, client) &&
-		    tp_addr_eq(&a->server, server)) {
+		if (a->transport == transport && addr_same(&a->client, client) &&
+		    addr_same(&a->server, server)) {
 			/* Due but not yet reaped by the timer wheel: it is gone already. */
 			if (a->tl.expires <= e->now_s) {
 				tp_alloc_delete(e, i, TP_EVENT_ALLOC_EXPIRED);
@@ -253,6 +272,14 @@ uint32_t tp_alloc_find(struct tp_engine *e, uint8_t transport, const struct tp_a
 		}
 	}
 	return TP_NIL;
+}
+
+/* The allocation of @pkt's 5-tuple; @hash is its tuple hash when already computed, or NULL. */
+static uint32_t pkt_alloc_find(struct tp_engine *e, const struct tp_pkt *pkt, const uint32_t *hash)
+{
+	if (hash)
+		return tp_alloc_find_hashed(e, *hash, pkt->transport, &pkt->src, &pkt->dst);
+	return tp_alloc_find(e, pkt->transport, &pkt->src, &pkt->dst);
 }
 
 /* Hash for the allocation table, exposed to alloc.c through this wrapper. */
@@ -419,7 +446,7 @@ static void request(struct tp_req *r)
 	}
 	if (txc_replay(r))
 		return;
-	r->alloc = tp_alloc_find(e, r->pkt->transport, &r->pkt->src, &r->pkt->dst);
+	r->alloc = pkt_alloc_find(e, r->pkt, r->tuple_hash);
 	if (tp_auth_check(r) != 0)
 		return;
 	r->cache = true;
@@ -502,7 +529,7 @@ static void forward_to_peer(struct tp_engine *e, struct tp_verdict *v, struct tp
 }
 
 static void chandata_from_client(struct tp_engine *e, const struct tp_pkt *pkt,
-				 struct tp_verdict *v)
+				 struct tp_verdict *v, const uint32_t *hash)
 {
 	struct tp_chandata cd;
 	struct tp_alloc *a;
@@ -513,7 +540,7 @@ static void chandata_from_client(struct tp_engine *e, const struct tp_pkt *pkt,
 		drop(e, v, TP_DROP_CHAN_MALFORMED);
 		return;
 	}
-	ai = tp_alloc_find(e, pkt->transport, &pkt->src, &pkt->dst);
+	ai = pkt_alloc_find(e, pkt, hash);
 	if (ai == TP_NIL) {
 		drop(e, v, TP_DROP_NO_ALLOCATION);
 		return;
@@ -548,7 +575,7 @@ static void send_indication(struct tp_req *r)
 	uint32_t pi;
 
 	tp_stat_add(&e->stats.requests[TP_SM_SEND], 1);
-	r->alloc = tp_alloc_find(e, r->pkt->transport, &r->pkt->src, &r->pkt->dst);
+	r->alloc = pkt_alloc_find(e, r->pkt, r->tuple_hash);
 	if (r->alloc == TP_NIL) {
 		drop(e, r->v, TP_DROP_NO_ALLOCATION);
 		return;
@@ -579,7 +606,8 @@ static void send_indication(struct tp_req *r)
 			tp_stun_has(&r->m, TP_STUN_ATTR_DONT_FRAGMENT));
 }
 
-static void stun_from_client(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v)
+static void stun_from_client(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v,
+			     const uint32_t *hash)
 {
 	struct tp_req r;
 	int rc;
@@ -587,6 +615,7 @@ static void stun_from_client(struct tp_engine *e, const struct tp_pkt *pkt, stru
 	r.e = e;
 	r.pkt = pkt;
 	r.v = v;
+	r.tuple_hash = hash;
 	r.alloc = TP_NIL;
 	r.authed = false;
 	r.sha256 = false;
@@ -613,15 +642,16 @@ static void stun_from_client(struct tp_engine *e, const struct tp_pkt *pkt, stru
 		tp_hmac_key_wipe(&r.mi_local);
 }
 
-static void client_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v)
+static void client_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v,
+			  const uint32_t *hash)
 {
 	tp_stat_add(&e->stats.ctr[TP_CTR_RX_CLIENT], 1);
 	switch (tp_wire_classify(pkt->data, pkt->len)) {
 	case TP_WIRE_KIND_STUN:
-		stun_from_client(e, pkt, v);
+		stun_from_client(e, pkt, v, hash);
 		break;
 	case TP_WIRE_KIND_CHANNEL:
-		chandata_from_client(e, pkt, v);
+		chandata_from_client(e, pkt, v, hash);
 		break;
 	default:
 		drop(e, v, TP_DROP_NOT_TURN);
@@ -668,7 +698,7 @@ static void peer_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp
 	/* Permissions are per IP (RFC 8656 §9); the cache catches a flow's next packet. */
 	pi = e->last_perm;
 	if (pi == TP_NIL || perm_at(e, pi)->alloc != ai ||
-	    !tp_addr_ip_eq(&perm_at(e, pi)->peer, &pkt->src)) {
+	    !addr_ip_same(&perm_at(e, pi)->peer, &pkt->src)) {
 		pi = tp_perm_find(e, ai, &pkt->src);
 		e->last_perm = pi;
 	}
@@ -684,7 +714,7 @@ static void peer_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp
 	}
 	ci = e->last_chan;
 	if (ci == TP_NIL || chan_at(e, ci)->alloc != ai ||
-	    !tp_addr_eq(&chan_at(e, ci)->peer, &pkt->src)) {
+	    !addr_same(&chan_at(e, ci)->peer, &pkt->src)) {
 		ci = tp_chan_by_peer(e, ai, &pkt->src);
 		e->last_chan = ci;
 	}
@@ -725,30 +755,140 @@ static void peer_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp
 	tp_stat_add(&e->stats.ctr[TP_CTR_RELAY_TO_CLIENT_BYTES], pkt->len);
 }
 
-void tp_engine_handle(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v,
-		      const struct tp_clock *now)
+/* One packet, the clock already set; @hash: its 5-tuple's hash if a client's and computed. */
+static void handle(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v,
+		   const uint32_t *hash)
 {
-	set_clock(e, now);
 	v->kind = TP_VERDICT_DROP;
 	v->flags = 0;
 	if (pkt->origin == TP_PKT_FROM_PEER)
 		peer_packet(e, pkt, v);
 	else if (pkt->origin == TP_PKT_FROM_CLIENT && pkt->transport <= TP_TRANSPORT_TLS)
-		client_packet(e, pkt, v);
+		client_packet(e, pkt, v, hash);
 	else
 		drop(e, v, TP_DROP_UNKNOWN_ORIGIN);
+}
+
+void tp_engine_handle(struct tp_engine *e, const struct tp_pkt *pkt, struct tp_verdict *v,
+		      const struct tp_clock *now)
+{
+	set_clock(e, now);
+	handle(e, pkt, v, NULL);
+}
+
+/* --- bursts --- */
+
+/*
+ * With many allocations, a relayed packet costs a chain of dependent cache (and TLB) misses:
+ * hash bucket or port slot -> allocation -> its channel and permission. Taken one packet at a
+ * time they add up; so, as DPDK's l3fwd and rte_hash's bulk lookup do, a burst is walked in
+ * stages, each one prefetching what the next will read for every packet, and only then decided.
+ * Only hashes are carried from one stage to the next: the indexes read ahead are hints for the
+ * prefetches, since deciding one packet may create or delete what the next one finds.
+ */
+#define LOOKAHEAD_MAX 32 /* packets staged at once */
+
+enum lookahead {
+	LA_NONE = 0,
+	LA_CLIENT, /* looks up its 5-tuple: key[k] is the tuple hash */
+	LA_PEER,   /* looks up its relay port: key[k] is port - port_min */
+};
+
+struct burst_stage {
+	uint8_t kind[LOOKAHEAD_MAX];
+	uint32_t key[LOOKAHEAD_MAX];   /* as enum lookahead says */
+	uint32_t alloc[LOOKAHEAD_MAX]; /* candidate allocation, TP_NIL if none */
+};
+
+/* Both lines the relay paths read (engine_int.h). */
+static inline void prefetch_alloc(const struct tp_engine *e, uint32_t ai)
+{
+	const uint8_t *a = (const uint8_t *)alloc_at(e, ai);
+
+	__builtin_prefetch(a);
+	__builtin_prefetch(a + TP_POOL_LINE);
+}
+
+/* Stage 1: what @pkt will look up; prefetch its hash bucket or port slot. */
+static uint8_t stage_key(const struct tp_engine *e, const struct tp_pkt *pkt, uint32_t *key)
+{
+	if (pkt->origin == TP_PKT_FROM_PEER) {
+		uint16_t port = pkt->dst.port;
+
+		if (port < e->port_min || port > e->port_max)
+			return LA_NONE;
+		*key = (uint32_t)(port - e->port_min);
+		__builtin_prefetch(&e->port_alloc[*key]);
+		return LA_PEER;
+	}
+	if (pkt->origin != TP_PKT_FROM_CLIENT || pkt->len < 4)
+		return LA_NONE;
+	/* ChannelData and every STUN message but a Binding request look up their allocation. */
+	if (tp_wire_classify(pkt->data, pkt->len) == TP_WIRE_KIND_OTHER ||
+	    (pkt->data[0] == 0 && pkt->data[1] == 1))
+		return LA_NONE;
+	*key = tuple_hash(e, pkt->transport, &pkt->src, &pkt->dst);
+	__builtin_prefetch(&e->alloc_by_tuple.bucket[*key & e->alloc_by_tuple.mask]);
+	return LA_CLIENT;
+}
+
+/* Stage 2: the allocation its bucket or port slot names; prefetch it. */
+static uint32_t stage_alloc(const struct tp_engine *e, uint8_t kind, uint32_t key)
+{
+	uint32_t ai;
+
+	if (kind == LA_PEER)
+		ai = e->port_alloc[key];
+	else if (kind == LA_CLIENT)
+		ai = e->alloc_by_tuple.bucket[key & e->alloc_by_tuple.mask];
+	else
+		return TP_NIL;
+	if (ai != TP_NIL)
+		prefetch_alloc(e, ai);
+	return ai;
+}
+
+/* Stage 3: the head of its channel and permission lists, which the relay paths walk. */
+static void stage_children(const struct tp_engine *e, uint8_t kind, uint32_t key, uint32_t ai)
+{
+	const struct tp_alloc *a;
+
+	if (ai == TP_NIL)
+		return;
+	a = alloc_at(e, ai);
+	if (kind == LA_CLIENT && a->hl.hash != key) {
+		/* Another 5-tuple heads the chain: the lookup will read the next one. */
+		if (a->hl.next != TP_NIL)
+			prefetch_alloc(e, a->hl.next);
+		return;
+	}
+	if (a->n_chans && a->chans != TP_NIL)
+		__builtin_prefetch(chan_at(e, a->chans));
+	if (a->n_perms && a->perms != TP_NIL)
+		__builtin_prefetch(perm_at(e, a->perms));
 }
 
 unsigned tp_engine_process(struct tp_engine *e, const struct tp_pkt *pkts, struct tp_verdict *v,
 			   unsigned n, const struct tp_clock *now)
 {
+	struct burst_stage st;
 	unsigned kept = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		if (i + 1 < n)
-			__builtin_prefetch(pkts[i + 1].data);
-		tp_engine_handle(e, &pkts[i], &v[i], now);
-		kept += v[i].kind != TP_VERDICT_DROP;
+	set_clock(e, now);
+	for (unsigned base = 0; base < n; base += LOOKAHEAD_MAX) {
+		unsigned m = n - base < LOOKAHEAD_MAX ? n - base : LOOKAHEAD_MAX;
+		const struct tp_pkt *p = pkts + base;
+
+		for (unsigned k = 0; k < m; k++)
+			st.kind[k] = stage_key(e, &p[k], &st.key[k]);
+		for (unsigned k = 0; k < m; k++)
+			st.alloc[k] = stage_alloc(e, st.kind[k], st.key[k]);
+		for (unsigned k = 0; k < m; k++)
+			stage_children(e, st.kind[k], st.key[k], st.alloc[k]);
+		for (unsigned k = 0; k < m; k++) {
+			handle(e, &p[k], &v[base + k], st.kind[k] == LA_CLIENT ? &st.key[k] : NULL);
+			kept += v[base + k].kind != TP_VERDICT_DROP;
+		}
 	}
 	return kept;
 }

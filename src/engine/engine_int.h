@@ -7,7 +7,9 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <turnpike/crypto.h>
 #include <turnpike/engine.h>
@@ -82,13 +84,17 @@ enum tp_alloc_flag {
 	TP_AF_RESERVED = 1u << 2 /* its port was taken through a reservation */
 };
 
+/*
+ * The relay paths read an allocation's first two cache lines and nothing past them: the pool
+ * starts objects on a line (table.h), and the burst stages prefetch both lines. The first holds
+ * what finding it by 5-tuple and a ChannelData/Send to a peer read; the second what the peer
+ * direction adds (expiry, connection) and the bandwidth bucket. The rest is for requests.
+ * The pool's free-list word overlays hl.next, which means nothing while the object is free.
+ */
 struct tp_alloc {
-	uint32_t free_next_unused; /* pool free-list word */
-	struct tp_hlink hl;	   /* by 5-tuple */
-	struct tp_tlink tl;	   /* expiry */
+	struct tp_hlink hl; /* by 5-tuple */
 	struct tp_addr client;
 	struct tp_addr server;
-	uint32_t conn;
 	uint8_t transport;
 	uint8_t families; /* enum tp_relay_family bits */
 	uint8_t flags;	  /* enum tp_alloc_flag */
@@ -98,29 +104,37 @@ struct tp_alloc {
 	uint16_t n_chans;
 	uint16_t user_len;
 	uint32_t perms; /* list of permissions */
-	uint32_t chans; /* list of channels */
+	/* second cache line */
+	uint32_t chans;	    /* list of channels */
+	struct tp_tlink tl; /* expiry */
+	uint32_t conn;
 	uint32_t quota_slot;
 	uint32_t lifetime;
 	uint64_t bw_tokens; /* bytes */
 	uint64_t bw_last_ms;
+	/* cold: requests only */
 	uint8_t key[TP_SHA256_LEN];   /* long-term key for its username */
 	uint8_t user_digest[16];      /* SHA-256 of the username, truncated: 441 checks */
 	char user[TP_USER_SHOWN + 1]; /* for the log; may be truncated */
 };
+_Static_assert(offsetof(struct tp_alloc, perms) + sizeof(uint32_t) <= 64,
+	       "the lookup and client-side relay fields fit the first cache line");
+_Static_assert(offsetof(struct tp_alloc, bw_last_ms) + sizeof(uint64_t) <= 128,
+	       "the relay fields fit two cache lines");
 
+/* One cache line each (the pool aligns them): the relay paths read all of it. */
 struct tp_perm {
-	uint32_t free_next_unused;
-	struct tp_hlink hl; /* by (allocation, peer IP) */
+	struct tp_hlink hl; /* by (allocation, peer IP); hl.next is the pool's free-list word */
 	struct tp_tlink tl;
 	uint32_t alloc;
 	uint32_t next, prev; /* the allocation's list */
 	uint32_t acl_gen;    /* policy generation the ACL was checked under */
 	struct tp_addr peer; /* port 0 */
 };
+_Static_assert(sizeof(struct tp_perm) <= 64, "a permission fits a cache line");
 
 struct tp_chan {
-	uint32_t free_next_unused;
-	struct tp_hlink hl_num;	 /* by (allocation, number) */
+	struct tp_hlink hl_num;	 /* by (allocation, number); hl_num.next is the free-list word */
 	struct tp_hlink hl_peer; /* by (allocation, peer address and port) */
 	struct tp_tlink tl;
 	uint32_t alloc;
@@ -128,6 +142,7 @@ struct tp_chan {
 	uint16_t number;
 	struct tp_addr peer;
 };
+_Static_assert(sizeof(struct tp_chan) <= 64, "a channel fits a cache line");
 
 struct tp_txc_entry {
 	uint8_t tid[TP_STUN_TID_LEN];
@@ -205,6 +220,7 @@ struct tp_req {
 	struct tp_engine *e;
 	const struct tp_pkt *pkt;
 	struct tp_verdict *v;
+	const uint32_t *tuple_hash; /* the 5-tuple's hash when the burst computed it, or NULL */
 	struct tp_stun_msg m;
 	struct tp_stun_builder b;
 	uint32_t alloc; /* allocation of the 5-tuple, TP_NIL if none */
@@ -238,6 +254,26 @@ static inline struct tp_chan *chan_at(const struct tp_engine *e, uint32_t i)
 	return tp_pool_at(&e->chans, i);
 }
 
+/*
+ * tp_addr_ip_eq() and tp_addr_eq() with compares of constant size, which the compiler inlines
+ * where a run-time length calls memcmp(): the relay paths compare addresses on every packet.
+ */
+static inline bool addr_ip_same(const struct tp_addr *a, const struct tp_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == TP_AF_INET)
+		return memcmp(a->ip, b->ip, 4) == 0;
+	if (a->family == TP_AF_INET6)
+		return memcmp(a->ip, b->ip, 16) == 0;
+	return true;
+}
+
+static inline bool addr_same(const struct tp_addr *a, const struct tp_addr *b)
+{
+	return a->port == b->port && addr_ip_same(a, b);
+}
+
 static inline void drop(struct tp_engine *e, struct tp_verdict *v, enum tp_drop why)
 {
 	v->kind = TP_VERDICT_DROP;
@@ -252,6 +288,9 @@ void tp_reply_finish(struct tp_req *r);
 void tp_reply_error(struct tp_req *r, int code);
 uint32_t tp_alloc_find(struct tp_engine *e, uint8_t transport, const struct tp_addr *client,
 		       const struct tp_addr *server);
+/* The same, with the 5-tuple's hash already computed. */
+uint32_t tp_alloc_find_hashed(struct tp_engine *e, uint32_t h, uint8_t transport,
+			      const struct tp_addr *client, const struct tp_addr *server);
 
 /* auth.c */
 void tp_auth_nonce(struct tp_engine *e, const struct tp_pkt *pkt, char out[TP_NONCE_LEN + 1]);

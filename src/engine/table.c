@@ -12,9 +12,15 @@ int tp_pool_init(struct tp_pool *p, size_t stride, uint32_t limit)
 		return -EINVAL;
 	p->nchunks = (limit + TP_POOL_CHUNK - 1) / TP_POOL_CHUNK;
 	p->chunks = calloc(p->nchunks, sizeof(*p->chunks));
-	if (!p->chunks)
+	p->mem = calloc(p->nchunks, sizeof(*p->mem));
+	if (!p->chunks || !p->mem) {
+		tp_pool_fini(p);
 		return -ENOMEM;
-	p->stride = (uint32_t)((stride + 7) & ~(size_t)7);
+	}
+	if (stride >= TP_POOL_LINE)
+		p->stride = (uint32_t)((stride + TP_POOL_LINE - 1) & ~(size_t)(TP_POOL_LINE - 1));
+	else
+		p->stride = (uint32_t)((stride + 7) & ~(size_t)7);
 	p->limit = limit;
 	p->free_head = TP_NIL;
 	return 0;
@@ -22,9 +28,10 @@ int tp_pool_init(struct tp_pool *p, size_t stride, uint32_t limit)
 
 void tp_pool_fini(struct tp_pool *p)
 {
-	if (p->chunks)
+	if (p->mem)
 		for (uint32_t c = 0; c < p->nchunks; c++)
-			free(p->chunks[c]);
+			free(p->mem[c]);
+	free(p->mem);
 	free(p->chunks);
 	memset(p, 0, sizeof(*p));
 }
@@ -40,9 +47,12 @@ static int pool_grow(struct tp_pool *p)
 		return -ENOSPC;
 	base = c * TP_POOL_CHUNK;
 	n = p->limit - base < TP_POOL_CHUNK ? p->limit - base : TP_POOL_CHUNK;
-	p->chunks[c] = calloc(n, p->stride);
-	if (!p->chunks[c])
+	/* calloc plus alignment by hand: aligned_alloc() is missing from Windows' C runtimes. */
+	p->mem[c] = calloc(1, (size_t)n * p->stride + TP_POOL_LINE - 1);
+	if (!p->mem[c])
 		return -ENOMEM;
+	p->chunks[c] = (uint8_t *)(((uintptr_t)p->mem[c] + TP_POOL_LINE - 1) &
+				   ~(uintptr_t)(TP_POOL_LINE - 1));
 	for (uint32_t k = n; k-- > 0;) {
 		uint32_t *next = (uint32_t *)(void *)(p->chunks[c] + (size_t)k * p->stride);
 

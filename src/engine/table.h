@@ -23,9 +23,16 @@
 #define TP_POOL_CHUNK_LG 10
 #define TP_POOL_CHUNK	 (1u << TP_POOL_CHUNK_LG)
 
-/* A pool of fixed-size objects. Free objects are chained through their first uint32_t. */
+/*
+ * A pool of fixed-size objects. Free objects are chained through their first uint32_t.
+ * Objects of 64 bytes or more start on a cache line (64-byte stride, 64-byte aligned chunks), so
+ * the first lines of an object are known lines: what the relay paths read, and prefetch.
+ */
+#define TP_POOL_LINE 64
+
 struct tp_pool {
-	uint8_t **chunks;
+	uint8_t **chunks; /* aligned */
+	void **mem;	  /* as allocated: what free() takes */
 	uint32_t nchunks;
 	uint32_t limit; /* most objects it may hold */
 	uint32_t stride;

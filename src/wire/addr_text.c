@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <turnpike/addr.h>
+#include <turnpike/byteorder.h>
 #include <turnpike/wire.h>
 
 static int hex_value(char c)
@@ -336,15 +337,26 @@ int tp_cidr_parse(struct tp_cidr *c, const char *s)
 
 bool tp_cidr_match(const struct tp_cidr *c, const struct tp_addr *a)
 {
-	unsigned full, rem;
+	unsigned bits;
 
 	if (!c || !a || !tp_addr_iplen(a) || c->addr.family != a->family ||
 	    c->prefix > 8 * tp_addr_iplen(a))
 		return false;
-	full = c->prefix / 8;
-	rem = c->prefix % 8;
-	if (memcmp(c->addr.ip, a->ip, full) != 0)
-		return false;
-	/* The last partial byte: compare only its top rem bits, never the whole byte. */
-	return rem == 0 || ((c->addr.ip[full] ^ a->ip[full]) & (0xff00u >> rem) & 0xff) == 0;
+	/* 32 bits at a time, the last word masked to its top bits: host bits are never compared.
+	 * (The data plane routes every packet through this: no memcmp call of a run-time length.)
+	 */
+	bits = c->prefix;
+	for (unsigned i = 0; bits; i += 4) {
+		uint32_t diff = tp_get_be32(c->addr.ip + i) ^ tp_get_be32(a->ip + i);
+
+		if (bits < 32) {
+			diff &= ~(0xffffffffu >> bits);
+			bits = 0;
+		} else {
+			bits -= 32;
+		}
+		if (diff)
+			return false;
+	}
+	return true;
 }

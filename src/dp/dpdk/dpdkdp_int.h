@@ -81,6 +81,20 @@ struct tp_dp_event {
 #define TP_DP_EVENT_WORDS (sizeof(struct tp_dp_event) / 4)
 _Static_assert(sizeof(struct tp_dp_event) % 4 == 0, "event size");
 
+/* The next hop last used toward a destination (routes do not change while workers run). */
+struct tp_dp_route {
+	uint8_t family; /* 0: nothing cached */
+	uint8_t dst[16];
+	uint8_t nh[16];
+};
+
+/* The port that owns an address a verdict sends from (ports do not change while workers run). */
+struct tp_dp_from {
+	uint8_t family; /* 0: nothing cached */
+	uint8_t port;	/* index into dp->ports */
+	uint8_t ip[16];
+};
+
 struct tp_dp_txbuf {
 	uint16_t n;
 	struct rte_mbuf *m[TP_DP_BURST_MAX];
@@ -104,6 +118,8 @@ struct tp_dp_worker {
 	struct rte_ring *events; /* to the control thread (single producer, single consumer) */
 	struct rte_ring *neigh;	 /* from the other workers (multi producer, single consumer) */
 	struct tp_nbr_table nbr[TP_DP_MAX_PORTS];
+	struct tp_dp_route route[TP_DP_MAX_PORTS];
+	struct tp_dp_from from[2]; /* [to a peer]: the relay address, else a listening one */
 	struct tp_dp_txbuf tx[TP_DP_MAX_PORTS]; /* TX queue = id on every port */
 	_Atomic uint64_t ctr[TP_DPDKDP_CTR_COUNT];
 	_Atomic uint64_t drop[TP_DPDKDP_DROP_COUNT];

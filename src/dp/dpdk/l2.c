@@ -155,14 +155,19 @@ void tp_dp_l2_sweep(struct tp_dp_worker *w)
 	}
 }
 
-void tp_dp_l2_send(struct tp_dp_worker *w, unsigned port, struct rte_mbuf *m,
-		   const struct tp_addr *to, bool tagged, uint16_t tci)
+static bool ip_eq(uint8_t family, const uint8_t *a, const uint8_t *b)
 {
-	const struct tp_dp_port *p = &w->dp->ports[port];
-	const uint8_t *nh = NULL;
-	uint8_t mac[TP_ETH_ALEN];
-	bool probe;
+	return family == TP_AF_INET6 ? memcmp(a, b, 16) == 0 : memcmp(a, b, 4) == 0;
+}
 
+/* The next hop toward @to out of @p: @to itself when on-link, else the gateway; NULL if none. */
+static const uint8_t *next_hop(struct tp_dp_route *rc, const struct tp_dp_port *p,
+			       const struct tp_addr *to)
+{
+	const uint8_t *nh = NULL;
+
+	if (rc->family == to->family && ip_eq(to->family, rc->dst, to->ip))
+		return rc->nh;
 	/* On-link destinations are their own next hop; the rest go through the gateway. */
 	for (unsigned i = 0; i < p->n_addr && !nh; i++)
 		if (tp_cidr_match(&p->addr[i], to))
@@ -170,11 +175,26 @@ void tp_dp_l2_send(struct tp_dp_worker *w, unsigned port, struct rte_mbuf *m,
 	if (!nh) {
 		const struct tp_addr *gw = to->family == TP_AF_INET6 ? &p->gw6 : &p->gw4;
 
-		if (!gw->family) {
-			tp_dp_drop(w, m, TP_DPDKDP_DROP_NO_ROUTE);
-			return;
-		}
+		if (!gw->family)
+			return NULL;
 		nh = gw->ip;
+	}
+	rc->family = to->family;
+	memcpy(rc->dst, to->ip, 16);
+	memcpy(rc->nh, nh, 16);
+	return rc->nh;
+}
+
+void tp_dp_l2_send(struct tp_dp_worker *w, unsigned port, struct rte_mbuf *m,
+		   const struct tp_addr *to, bool tagged, uint16_t tci)
+{
+	const uint8_t *nh = next_hop(&w->route[port], &w->dp->ports[port], to);
+	uint8_t mac[TP_ETH_ALEN];
+	bool probe;
+
+	if (!nh) {
+		tp_dp_drop(w, m, TP_DPDKDP_DROP_NO_ROUTE);
+		return;
 	}
 	switch (tp_nbr_resolve(&w->nbr[port], to->family, nh, tagged, tci, w->clock.mono_ms, m, mac,
 			       &probe)) {

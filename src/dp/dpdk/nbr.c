@@ -13,6 +13,14 @@ static unsigned iplen(uint8_t family)
 	return family == TP_AF_INET6 ? 16 : 4;
 }
 
+/* @n holds @ip: constant-size compares, which the compiler inlines. */
+static bool holds(const struct tp_nbr *n, uint8_t family, const uint8_t *ip)
+{
+	if (n->state == TP_NBR_FREE || n->family != family)
+		return false;
+	return family == TP_AF_INET6 ? memcmp(n->ip, ip, 16) == 0 : memcmp(n->ip, ip, 4) == 0;
+}
+
 /* fmix32 from MurmurHash3's finaliser over the address words. */
 static uint32_t hash_ip(uint8_t family, const uint8_t *ip)
 {
@@ -70,6 +78,7 @@ void tp_nbr_fini(struct tp_nbr_table *t)
 		drop_pending(t, &t->e[i]);
 	free(t->e);
 	t->e = NULL;
+	t->last = NULL;
 }
 
 struct tp_nbr *tp_nbr_lookup(struct tp_nbr_table *t, uint8_t family, const uint8_t *ip)
@@ -77,8 +86,7 @@ struct tp_nbr *tp_nbr_lookup(struct tp_nbr_table *t, uint8_t family, const uint8
 	struct tp_nbr *s = set_of(t, family, ip);
 
 	for (unsigned i = 0; i < TP_NBR_WAYS; i++)
-		if (s[i].state != TP_NBR_FREE && s[i].family == family &&
-		    memcmp(s[i].ip, ip, iplen(family)) == 0)
+		if (holds(&s[i], family, ip))
 			return &s[i];
 	return NULL;
 }
@@ -117,10 +125,14 @@ enum tp_nbr_result tp_nbr_resolve(struct tp_nbr_table *t, uint8_t family, const 
 				  bool tagged, uint16_t tci, uint64_t now_ms, void *pkt,
 				  uint8_t mac[6], bool *probe)
 {
-	struct tp_nbr *n = tp_nbr_lookup(t, family, ip);
+	/* Entries are unique per address and never move: the last one, if it still holds @ip,
+	 * is what the lookup would find. */
+	struct tp_nbr *n =
+		t->last && holds(t->last, family, ip) ? t->last : tp_nbr_lookup(t, family, ip);
 
 	*probe = false;
 	if (n && n->state == TP_NBR_REACHABLE) {
+		t->last = n;
 		memcpy(mac, n->mac, 6);
 		if (now_ms - n->confirmed_ms >= TP_NBR_REACHABLE_MS &&
 		    now_ms - n->probed_ms >= TP_NBR_RETRANS_MS) {

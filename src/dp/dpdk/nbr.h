@@ -53,8 +53,9 @@ struct tp_nbr_table {
 	uint32_t set_mask;		       /* sets - 1 */
 	void (*release)(void *ctx, void *pkt); /* frees a queued packet that will not be sent */
 	void *ctx;
-	uint64_t evictions; /* entries replaced while in use */
-	uint64_t failures;  /* entries that ran out of probes */
+	struct tp_nbr *last; /* the entry last resolved: traffic comes in flows (may be stale) */
+	uint64_t evictions;  /* entries replaced while in use */
+	uint64_t failures;   /* entries that ran out of probes */
 };
 
 /** What tp_nbr_resolve() did with a packet. */

@@ -56,17 +56,46 @@ uint32_t tp_cksum_sum(const void *p, size_t len)
 #endif
 }
 
+/* A host-order accumulator of 32-bit words (as tp_cksum_sum() keeps) as a folded sum. */
+static inline uint32_t host_words_sum(uint64_t acc)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return tp_cksum_fold(acc);
+#else
+	return tp_cksum_swab(tp_cksum_fold(acc));
+#endif
+}
+
+/* The words of an IPv4 or IPv6 address, unfolded: fixed sizes, so no loop and no call. */
+static inline uint64_t ip_words(const uint8_t *ip, bool v6)
+{
+	uint32_t w[4];
+
+	if (!v6) {
+		memcpy(w, ip, 4);
+		return w[0];
+	}
+	memcpy(w, ip, 16);
+	return (uint64_t)w[0] + w[1] + w[2] + w[3];
+}
+
 uint16_t tp_ipv4_cksum(const uint8_t *ip, size_t hlen)
 {
-	return tp_cksum_finish(tp_cksum_sum(ip, hlen));
+	uint32_t w[5];
+
+	if (hlen != TP_IPV4_HLEN)
+		return tp_cksum_finish(tp_cksum_sum(ip, hlen));
+	/* The common header without options, as five words. */
+	memcpy(w, ip, sizeof(w));
+	return tp_cksum_finish(host_words_sum((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]));
 }
 
 uint32_t tp_cksum_pseudo(const struct tp_addr *src, const struct tp_addr *dst, uint8_t proto,
 			 uint32_t l4_len)
 {
-	unsigned n = src->family == TP_AF_INET6 ? 16 : 4;
-	uint64_t sum = (uint64_t)tp_cksum_sum(src->ip, n) + tp_cksum_sum(dst->ip, n) + proto +
-		       (l4_len >> 16) + (l4_len & 0xffff);
+	bool v6 = src->family == TP_AF_INET6;
+	uint64_t sum = (uint64_t)host_words_sum(ip_words(src->ip, v6) + ip_words(dst->ip, v6)) +
+		       proto + (l4_len >> 16) + (l4_len & 0xffff);
 
 	return tp_cksum_fold(sum);
 }
@@ -100,10 +129,24 @@ static uint32_t sum_at(const uint8_t *p, size_t len, unsigned odd)
 	return odd & 1 ? tp_cksum_swab(s) : s;
 }
 
+/*
+ * What a UDP checksum covers outside the payload (as tp_udp_hdr_sum()), for a datagram of
+ * @udp_len <= 0xffff bytes, unfolded: the addresses summed as memory words (folded and swapped
+ * once), the protocol, ports and (twice: pseudo-header and UDP header) length as numbers.
+ */
+static inline uint64_t udp_hdr_acc(const struct tp_addr *src, const struct tp_addr *dst,
+				   uint32_t udp_len)
+{
+	bool v6 = src->family == TP_AF_INET6;
+
+	return (uint64_t)host_words_sum(ip_words(src->ip, v6) + ip_words(dst->ip, v6)) +
+	       TP_IPPROTO_UDP + 2 * (uint64_t)udp_len + src->port + dst->port;
+}
+
 int tp_udp_cksum_rewrite(uint16_t old_cksum, const struct tp_udp_rewrite *r, uint16_t *out)
 {
 	uint64_t new_len = (uint64_t)r->head_len + r->len + r->tail_len + TP_UDP_HLEN;
-	uint32_t old_sum, new_sum;
+	uint64_t old_acc, new_acc;
 	uint16_t ck;
 
 	/* RFC 768: an IPv4 checksum of 0 means none was computed, so there is nothing to update. */
@@ -115,15 +158,19 @@ int tp_udp_cksum_rewrite(uint16_t old_cksum, const struct tp_udp_rewrite *r, uin
 	if (new_len > 0xffff || (uint64_t)r->off + r->len > r->opay_len ||
 	    r->opay_len + TP_UDP_HLEN > 0xffff)
 		return -1;
-	old_sum = tp_cksum_add(
-		tp_udp_hdr_sum(r->osrc, r->odst, (uint16_t)(r->opay_len + TP_UDP_HLEN)),
-		sum_at(r->opay, r->off, 0));
-	old_sum = tp_cksum_add(old_sum, sum_at(r->opay + r->off + r->len,
-					       r->opay_len - r->off - r->len, r->off + r->len));
-	new_sum = tp_cksum_add(tp_udp_hdr_sum(r->nsrc, r->ndst, (uint16_t)new_len),
-			       sum_at(r->head, r->head_len, 0));
-	new_sum = tp_cksum_add(new_sum, sum_at(r->tail, r->tail_len, r->head_len + r->len));
-	ck = tp_cksum_adjust(old_cksum, old_sum, new_sum);
+	/* Ones' complement sums are taken in 64-bit accumulators and folded once each. */
+	old_acc = udp_hdr_acc(r->osrc, r->odst, r->opay_len + TP_UDP_HLEN) +
+		  sum_at(r->opay, r->off, 0);
+	if (r->off + r->len < r->opay_len)
+		old_acc += sum_at(r->opay + r->off + r->len, r->opay_len - r->off - r->len,
+				  r->off + r->len);
+	new_acc =
+		udp_hdr_acc(r->nsrc, r->ndst, (uint32_t)new_len) + sum_at(r->head, r->head_len, 0);
+	if (r->tail_len)
+		new_acc += sum_at(r->tail, r->tail_len, r->head_len + r->len);
+	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
+	ck = tp_cksum_finish(tp_cksum_fold((uint64_t)(uint16_t)~old_cksum +
+					   (~tp_cksum_fold(old_acc) & 0xffff) + new_acc));
 	*out = ck ? ck : 0xffff;
 	return 0;
 }
@@ -185,7 +232,8 @@ const uint8_t *tp_ipv4_parse(const uint8_t *p, size_t *len, struct tp_ip *ip)
 	total = tp_get_be16(p + 2);
 	if (hlen < TP_IPV4_HLEN || hlen > *len || total < hlen || total > *len)
 		return NULL;
-	if (tp_cksum_fold(tp_cksum_sum(p, hlen)) != 0xffff)
+	/* A valid header sums to 0xffff, checksum field included: its checksum comes out 0. */
+	if (tp_ipv4_cksum(p, hlen) != 0)
 		return NULL;
 	frag = tp_get_be16(p + 6);
 	ip->family = TP_AF_INET;

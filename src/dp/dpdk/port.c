@@ -95,11 +95,15 @@ void tp_dpdkdp_eal_fini(void)
 
 bool tp_dp_port_has_ip(const struct tp_dp_port *p, uint8_t family, const uint8_t *ip)
 {
-	unsigned n = family == TP_AF_INET6 ? 16 : 4;
+	/* Constant-size compares: inlined, where a length known only at run time calls memcmp. */
+	for (unsigned i = 0; i < p->n_addr; i++) {
+		const struct tp_addr *a = &p->addr[i].addr;
 
-	for (unsigned i = 0; i < p->n_addr; i++)
-		if (p->addr[i].addr.family == family && memcmp(p->addr[i].addr.ip, ip, n) == 0)
+		if (a->family != family)
+			continue;
+		if (family == TP_AF_INET6 ? memcmp(a->ip, ip, 16) == 0 : memcmp(a->ip, ip, 4) == 0)
 			return true;
+	}
 	return false;
 }
 

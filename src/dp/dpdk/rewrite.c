@@ -100,6 +100,29 @@ void tp_dp_reply(struct tp_dp_worker *w, unsigned k)
 	tp_dp_tx(w, port, m);
 }
 
+/*
+ * tp_dp_port_of_addr() of a verdict's source, remembered per direction: toward peers it is the
+ * relay address, toward clients a listening one, so the answer rarely changes.
+ */
+static unsigned port_from(struct tp_dp_worker *w, const struct tp_verdict *v)
+{
+	struct tp_dp_from *c = &w->from[(v->flags & TP_VF_TO_PEER) != 0];
+	const struct tp_addr *a = &v->from;
+	unsigned port;
+
+	if (c->family == a->family && c->family &&
+	    (a->family == TP_AF_INET6 ? memcmp(c->ip, a->ip, 16) == 0
+				      : memcmp(c->ip, a->ip, 4) == 0))
+		return c->port;
+	port = tp_dp_port_of_addr(w->dp, a);
+	if (port != TP_DP_NO_PORT) {
+		c->family = a->family;
+		c->port = (uint8_t)port;
+		memcpy(c->ip, a->ip, 16);
+	}
+	return port;
+}
+
 void tp_dp_forward(struct tp_dp_worker *w, unsigned k)
 {
 	struct rte_mbuf *m = w->eng_m[k];
@@ -107,7 +130,7 @@ void tp_dp_forward(struct tp_dp_worker *w, unsigned k)
 	const struct tp_verdict *v = &w->v[k];
 	const struct tp_pkt *pkt = &w->pkts[k];
 	unsigned in_port = w->dp->port_idx[m->port];
-	unsigned port = tp_dp_port_of_addr(w->dp, &v->from);
+	unsigned port = port_from(w, v);
 	const struct tp_dp_port *p;
 	bool tagged;
 	size_t l2len, hl, pay, total;
