@@ -159,7 +159,8 @@ def render(machine, cases, e2e_table, pipeline, scale, plot):
       "relayed address, both directions at once, spread evenly over the allocations. Each "
       "payload carries a sequence number and a timestamp; latency is the generator's "
       "send-to-receive time through the relay.\n" % m.get("coturn", ""))
-    w("For every case and run, a flat-out probe measures what the relay can relay, then a "
+    w("For every case and run, one generator process makes the allocations, measures flat "
+      "out what the relay can relay, then a "
       "ladder of offered loads (40, 60, 80, 90, 100 and 110 %% of the probe's figure, %s s "
       "each after 0.3 s of warm-up) finds the highest rate relayed with less than 0.1 %% loss "
       "(over memif, datagrams the relay's full receive ring refused count as lost, as a NIC "
@@ -168,6 +169,12 @@ def render(machine, cases, e2e_table, pipeline, scale, plot):
       "run), the latency percentiles at that rate, and the ratio to coturn.\n"
       % (m.get("secs", "?"), m.get("runs", "?")))
     w(e2e_table + "\n")
+    if m.get("restarts", "0") != "0":
+        w("During this run the turnpike-DPDK relay died %s time(s) when a generator "
+          "disconnected from the memif port (a segfault inside DPDK 22.11's memif driver, in "
+          "the worker's receive or transmit call, while the connection is torn down); "
+          "scripts/bench restarted it and repeated that case and run. The generator therefore "
+          "measures the whole ladder of a case on one connection.\n" % m["restarts"])
     if plot:
         w("![Relayed packets/s and p99 latency against offered load](%s)\n" % plot)
         w("The plot shows the ladder for 100-byte payloads and 1000 allocations (medians per "
@@ -216,11 +223,18 @@ BOUNDS = """\
   in part. On a real NIC the floor is several times higher (descriptor rings, DMA, PCIe), so
   the ratio shrinks; this target is only meaningful against a hardware floor, which this
   machine does not have.
-- **Relays against coturn.** All three relays share the machine with the generator, and the
-  kernel's loopback path (the sockets relay and coturn) costs far more per packet than
-  either relay's own code; the generator on the other core has to keep up with the fastest
-  relay too, so for turnpike-DPDK the figure can be bounded by the generator or the memif link
-  rather than the relay (see the flat-out probe in the raw results).
+- **turnpike-sockets against coturn.** On loopback both relays spend nearly all their time in
+  the kernel's UDP path. A `perf record -e cpu-clock` profile of turnpike-sockets relaying 1000
+  allocations flat out showed 98 % of its samples in the kernel (routing, skb allocation, the
+  loopback device, socket queues) and 1.3 % in turnpike itself (engine, batching); recvmmsg and
+  sendmmsg already amortise the system calls. What is left to gain on kernel sockets is kernel
+  work per datagram (UDP GSO on sends, where consecutive datagrams share a destination), not
+  relay code; this is what bounds the ratio, and why the DPDK plane exists.
+- **turnpike-DPDK against coturn.** The generator runs on the other core and must both send and
+  receive everything the relay carries, so at the top of the ladder the figure can be bounded by
+  the generator or by memif rather than by the relay: compare the flat-out probe with the
+  pipeline benchmark's cost per packet (a relay core that spends ~100-250 ns per packet has
+  room for 4-10 Mpps).
 - **Memory** is about 240 bytes per allocation plus about 140 for a permission and a channel,
   in pools that grow in chunks; 1M allocations stay well under 1 GB.
 - **Authenticated allocations** cost about 13 hash-function compressions each: the nonce's MAC

@@ -183,6 +183,13 @@ struct tp_dgram_out {
  * Send up to @p n datagrams (sendmmsg where the OS has it, else a sendmsg loop). Blocks only
  * if the socket is blocking.
  *
+ * On Linux (UDP_SEGMENT, kernel >= 4.18), consecutive datagrams to the same destination from
+ * the same source choice, all of one length except possibly a shorter last, leave as one UDP
+ * GSO send (up to 64 datagrams, 65000 bytes); the receiver still sees separate datagrams. Such
+ * a run is sent or refused whole, so its error is reported for its first datagram. When the
+ * kernel or device refuses GSO itself, the datagrams go one by one instead (and, if GSO never
+ * worked in this process, GSO is not tried again).
+ *
  * The kernel stops at the first datagram it refuses, so the result may be short: calling again
  * from d + result then reports that datagram's error (-EAGAIN when the send buffer is full,
  * -EMSGSIZE over the path MTU with DF set, -EHOSTUNREACH, ...). A caller that drops what

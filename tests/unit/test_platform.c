@@ -262,6 +262,124 @@ START_TEST(udp_send_batch_stops_at_a_bad_datagram)
 }
 END_TEST
 
+/*
+ * Batches shaped for UDP GSO (same destination, same length, a shorter last one) and batches
+ * that break the runs (other destinations, other sources, other lengths, an empty datagram):
+ * whether the platform sends them as GSO or one by one, every datagram arrives whole, in order.
+ */
+enum {
+	GSO_N = TP_UDP_BATCH_MAX,
+	GSO_BIG = 1100
+};
+
+static uint8_t gso_pay[GSO_N][GSO_BIG], gso_rbuf[2][GSO_N][GSO_BIG + 64];
+
+static void gso_fill(struct tp_dgram_out *o, unsigned i, size_t len, const struct tp_addr *dst)
+{
+	size_t a = len / 3, b = len / 2;
+
+	for (size_t j = 0; j < len; j++)
+		gso_pay[i][j] = (uint8_t)(i * 31 + j);
+	*o = out1(gso_pay[i], len, dst);
+	if (i % 3 == 1 && len >= 2) { /* some in several pieces, as relayed data is */
+		o->iov[0].len = a;
+		o->iov[1].base = gso_pay[i] + a;
+		o->iov[1].len = b - a;
+		o->iov[2].base = gso_pay[i] + b;
+		o->iov[2].len = len - b;
+		o->iovcnt = 3;
+	}
+}
+
+/* Send @n from @o on @tx, then check what each of @rx[0..1] got against the datagrams to it. */
+static void gso_check(tp_socket_t tx, tp_socket_t rx[2], const struct tp_addr rxl[2],
+		      const struct tp_dgram_out *o, unsigned n)
+{
+	struct tp_dgram d[GSO_N];
+	unsigned sent = 0;
+
+	while (sent < n) {
+		int r = tp_udp_send_batch(tx, o + sent, n - sent);
+
+		ck_assert_int_gt(r, 0);
+		ck_assert_int_le(r, (int)(n - sent));
+		sent += (unsigned)r;
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned want = 0, got = 0;
+
+		for (unsigned i = 0; i < n; i++) {
+			want += tp_addr_eq(&o[i].dst, &rxl[k]);
+			d[i].buf = gso_rbuf[k][i];
+			d[i].cap = sizeof(gso_rbuf[k][i]);
+		}
+		if (want)
+			ck_assert_uint_eq(recv_n(rx[k], &rxl[k], d, want), want);
+		for (unsigned i = 0; i < n; i++) {
+			size_t len = 0;
+
+			if (!tp_addr_eq(&o[i].dst, &rxl[k]))
+				continue;
+			for (unsigned j = 0; j < o[i].iovcnt; j++)
+				len += o[i].iov[j].len;
+			ck_assert_uint_eq(d[got].len, len);
+			ck_assert_uint_eq(d[got].flags, 0);
+			ck_assert_mem_eq(d[got].buf, gso_pay[i], len);
+			got++;
+		}
+		/* Nothing more (no merged or split datagrams). */
+		ck_assert_int_eq(tp_udp_recv_batch(rx[k], &rxl[k], d, 1), 0);
+	}
+}
+
+START_TEST(udp_send_batch_gso_runs)
+{
+	struct tp_addr lob = lo(_i, 0), rxl[2], src = lo(_i, 0);
+	struct tp_dgram_out o[GSO_N];
+	tp_socket_t rx[2], tx;
+	unsigned i;
+
+	rx[0] = udp(&lob, &rxl[0]);
+	rx[1] = udp(&lob, &rxl[1]);
+	tx = udp(&lob, NULL);
+
+	/* One run: 40 of 100 bytes and a shorter last one. */
+	for (i = 0; i < 41; i++)
+		gso_fill(&o[i], i, i == 40 ? 37 : 100, &rxl[0]);
+	gso_check(tx, rx, rxl, o, 41);
+
+	/* A full batch of 1100-byte datagrams: over 65000 bytes, so more than one GSO send. */
+	for (i = 0; i < GSO_N; i++)
+		gso_fill(&o[i], i, GSO_BIG, &rxl[0]);
+	gso_check(tx, rx, rxl, o, GSO_N);
+
+	/* The same with a PKTINFO source on every one: both control messages together. */
+	for (i = 0; i < GSO_N; i++)
+		o[i].src = src;
+	gso_check(tx, rx, rxl, o, GSO_N);
+
+	/* Mixed: runs broken by a destination, a source, a length, an empty datagram. */
+	for (i = 0; i < GSO_N; i++) {
+		static const uint16_t lens[] = { 200, 200, 200, 50, 200, 200, 300, 0, 7, 7 };
+		const struct tp_addr *dst = &rxl[(i / 5) % 2 == 1 && i % 5 == 2 ? 1 : 0];
+
+		gso_fill(&o[i], i, lens[i % 10], dst);
+		if (i % 13 == 4)
+			o[i].src = src;
+	}
+	gso_check(tx, rx, rxl, o, GSO_N);
+
+	/* Interleaved destinations: runs of one. */
+	for (i = 0; i < 10; i++)
+		gso_fill(&o[i], i, 64, &rxl[i % 2]);
+	gso_check(tx, rx, rxl, o, 10);
+
+	tp_sock_close(rx[0]);
+	tp_sock_close(rx[1]);
+	tp_sock_close(tx);
+}
+END_TEST
+
 START_TEST(udp_sendv_concatenates_and_sets_source)
 {
 	struct tp_addr lob = lo(_i, 0), any = mk(fam_of(_i), ip_any, 0), rxl, txl;
@@ -822,6 +940,7 @@ static Suite *platform_suite(void)
 	tcase_add_loop_test(t, udp_bind_ephemeral, 0, 2);
 	tcase_add_loop_test(t, udp_batch_in_order_with_addresses, 0, 2);
 	tcase_add_loop_test(t, udp_send_batch_stops_at_a_bad_datagram, 0, 2);
+	tcase_add_loop_test(t, udp_send_batch_gso_runs, 0, 2);
 	tcase_add_loop_test(t, udp_sendv_concatenates_and_sets_source, 0, 2);
 	tcase_add_loop_test(t, udp_reuseport_group, 0, 2);
 	tcase_add_loop_test(t, udp_dont_fragment, 0, 2);

@@ -324,6 +324,22 @@ static void dpdk_destroy(struct ld_backend *b)
 	if (d->n_held)
 		rte_pktmbuf_free_bulk(d->held, d->n_held);
 	if (d->port_up) {
+		/*
+		 * Leave only once the other side has gone quiet for 100 ms (at most 2 s): a memif
+		 * peer that is still transmitting when the connection drops can fault inside the
+		 * memif driver (DPDK 22.11) as it tears the shared rings down.
+		 */
+		uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), quiet = start;
+
+		while (rte_rdtsc() - quiet < hz / 10 && rte_rdtsc() - start < 2 * hz) {
+			struct rte_mbuf *m[LD_BATCH_MAX];
+			uint16_t n = rte_eth_rx_burst(d->port, 0, m, LD_BATCH_MAX);
+
+			if (n) {
+				rte_pktmbuf_free_bulk(m, n);
+				quiet = rte_rdtsc();
+			}
+		}
 		rte_eth_dev_stop(d->port);
 		rte_eth_dev_close(d->port);
 	}

@@ -29,6 +29,7 @@
 #define LD_PAYLOAD_MIN 24   /**< magic + flow + seq + timestamp */
 #define LD_PAYLOAD_MAX 1400
 #define LD_EP_PEER     UINT32_MAX /**< endpoint number of the peer sink */
+#define LD_STEPS_MAX   32	  /**< --steps entries */
 
 enum ld_backend_kind {
 	LD_BACKEND_SOCKETS,
@@ -63,7 +64,10 @@ struct ld_conf {
 	uint64_t rate; /**< packets/s offered in total; 0 = flat out */
 	uint32_t payload;
 	double duration, warmup, drain, progress, refresh, setup_timeout;
-	uint32_t window;     /**< control transactions in flight */
+	uint32_t window;	    /**< control transactions in flight */
+	bool keep;		    /**< --keep: leave the allocations in place at the end */
+	double steps[LD_STEPS_MAX]; /**< --steps: further measurements, as fractions of the first */
+	unsigned n_steps;
 	unsigned burst;	     /**< packets per send batch */
 	unsigned flow_burst; /**< consecutive packets per allocation; 0 = back end's default */
 	struct tp_cidr dpdk_net;
@@ -207,6 +211,8 @@ struct ld_dir_stats {
 
 /** The outcome of a run, for the report. */
 struct ld_result {
+	unsigned step;	/**< 0: the first measurement; i: the i-th of --steps */
+	double step_of; /**< the fraction of --steps this measurement ran at (0: first) */
 	double setup_s;
 	double measured_s; /**< time traffic was counted */
 	struct ld_dir_stats dir[2];

@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 	struct ld_turn *t = NULL;
 	struct sigaction sa;
 	char err[768];
+	double setup_s, base;
 	int rc;
 
 	rc = ld_opts_parse(&c, argc, argv);
@@ -53,14 +54,38 @@ int main(int argc, char **argv)
 		be->ops->destroy(be);
 		return 1;
 	}
+	setup_s = r.setup_s;
 	fprintf(stderr, "turnpike-load: %u allocations ready in %.3f s (%.0f/s)\n", c.allocations,
 		r.setup_s, r.setup_s > 0 ? c.allocations / r.setup_s : 0.0);
 	ld_traffic_run(&c, be, t, &r);
-	ld_turn_teardown(t, 3.0);
-	ld_turn_counters(t, &r.refreshes, &r.ctl_errors, &r.retransmits, &r.rebinds);
-	r.rx_foreign = be->rx_foreign;
-	r.tx_no_neighbor = be->tx_no_neighbor;
-	ld_report(&c, be, &r);
+	/* --steps: more measurements on the same allocations, at fractions of the first one's
+	 * rate. Each gets its own summary; the last one (printed last) carries the teardown's
+	 * counters. */
+	base = c.rate ? (double)c.rate
+		      : (double)(r.dir[0].received + r.dir[1].received) /
+				(r.measured_s > 0 ? r.measured_s : 1);
+	for (unsigned s = 0; s <= c.n_steps && !ld_stop; s++) {
+		struct ld_conf cs = c;
+
+		if (s > 0) {
+			memset(&r, 0, sizeof(r));
+			r.setup_s = setup_s;
+			r.step = s;
+			r.step_of = c.steps[s - 1];
+			cs.rate = (uint64_t)(base * c.steps[s - 1]);
+			if (cs.rate < 1)
+				cs.rate = 1;
+			ld_traffic_run(&cs, be, t, &r);
+		}
+		if (s == c.n_steps && !c.keep)
+			ld_turn_teardown(t, 3.0);
+		ld_turn_counters(t, &r.refreshes, &r.ctl_errors, &r.retransmits, &r.rebinds);
+		r.rx_foreign = be->rx_foreign;
+		r.tx_no_neighbor = be->tx_no_neighbor;
+		if (s > 0)
+			printf("\n");
+		ld_report(&cs, be, &r);
+	}
 	ld_turn_destroy(t);
 	be->ops->destroy(be);
 	return 0;

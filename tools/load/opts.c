@@ -33,6 +33,9 @@ static const char usage[] =
 	"  --refresh SECS          refresh allocations, permissions and channels every SECS\n"
 	"                          (default 120; at most half the granted LIFETIME, at most 150\n"
 	"                          so permissions never lapse)\n"
+	"  --keep                  leave the allocations in place at the end instead of\n"
+	"                          releasing them (the server expires them; a later run from\n"
+	"                          the same addresses meets 437 and moves to new ports)\n"
 	"\n"
 	"Traffic:\n"
 	"  --mode channel|send     ChannelData (default) or Send/Data indications\n"
@@ -43,6 +46,10 @@ static const char usage[] =
 	"  --duration SECS         measured traffic time (default 10)\n"
 	"  --warmup SECS           traffic before the measurement, not counted (default 1)\n"
 	"  --drain SECS            wait for stragglers after sending stops (default 0.5)\n"
+	"  --steps F1,F2,...       after the first measurement, measure again at F1, F2, ...\n"
+	"                          times its rate (with --rate 0: times the rate it relayed),\n"
+	"                          on the same allocations; one summary line per measurement\n"
+	"                          (\"step\": 0, 1, ...). E.g. --rate 0 --steps 0.5,0.8,1.0\n"
 	"  --progress SECS         progress line to stderr every SECS; 0 = none (default 1)\n"
 	"  --burst N               datagrams per send batch, 1..64 (default 32)\n"
 	"  --flow-burst N          consecutive datagrams per allocation before moving to the\n"
@@ -113,6 +120,7 @@ enum opt_id {
 	O_DURATION,
 	O_WARMUP,
 	O_DRAIN,
+	O_STEPS,
 	O_PROGRESS,
 	O_BURST,
 	O_FLOW_BURST,
@@ -121,6 +129,7 @@ enum opt_id {
 	O_BACKEND,
 	O_DPDK_IP,
 	O_DPDK_PORT_BASE,
+	O_KEEP,
 	O_HELP,
 };
 
@@ -146,6 +155,7 @@ static const struct opt {
 	{ "--duration", O_DURATION },
 	{ "--warmup", O_WARMUP },
 	{ "--drain", O_DRAIN },
+	{ "--steps", O_STEPS },
 	{ "--progress", O_PROGRESS },
 	{ "--burst", O_BURST },
 	{ "--flow-burst", O_FLOW_BURST },
@@ -154,6 +164,7 @@ static const struct opt {
 	{ "--backend", O_BACKEND },
 	{ "--dpdk-ip", O_DPDK_IP },
 	{ "--dpdk-port-base", O_DPDK_PORT_BASE },
+	{ "--keep", O_KEEP },
 	{ "--help", O_HELP },
 	{ "-h", O_HELP },
 };
@@ -325,6 +336,24 @@ static int apply(struct ld_conf *c, const char *name, enum opt_id id, const char
 		return get_secs(v, 0, 86400, &c->warmup) < 0
 			       ? bad("%s: \"%s\" is not a number of seconds", name, v)
 			       : 0;
+	case O_STEPS: {
+		const char *q = v;
+
+		c->n_steps = 0;
+		while (*q) {
+			char *end;
+			double f = strtod(q, &end);
+
+			if (end == q || !(f > 0 && f <= 100) || (*end && *end != ',') ||
+			    c->n_steps == LD_STEPS_MAX)
+				return bad("%s: \"%s\" is not a list of at most %d fractions in "
+					   "(0, 100], e.g. 0.5,0.8,1.0",
+					   name, v, LD_STEPS_MAX);
+			c->steps[c->n_steps++] = f;
+			q = *end ? end + 1 : end;
+		}
+		return c->n_steps ? 0 : bad("%s: empty list", name);
+	}
 	case O_DRAIN:
 		return get_secs(v, 0, 60, &c->drain) < 0
 			       ? bad("%s: \"%s\" is not 0..60 seconds", name, v)
@@ -364,6 +393,7 @@ static int apply(struct ld_conf *c, const char *name, enum opt_id id, const char
 		}
 		return 0;
 	case O_HELP:
+	case O_KEEP:
 		break;
 	}
 	return 0;
@@ -446,6 +476,10 @@ int ld_opts_parse(struct ld_conf *c, int argc, char **argv)
 		if (o->id == O_HELP) {
 			fputs(usage, stdout);
 			return 1;
+		}
+		if (o->id == O_KEEP) {
+			c->keep = true;
+			continue;
 		}
 		if (eq && nlen < strlen(arg))
 			val = eq + 1;

@@ -67,11 +67,12 @@ void ld_report(const struct ld_conf *c, const struct ld_backend *be, const struc
 	       " invalid arrivals, %" PRIu64 " not sent\n",
 	       r->refreshes, r->retransmits, r->rebinds, r->ctl_errors, bad, txf);
 
-	printf("{\"backend\":\"%s\",\"server\":\"%s\",\"peer\":\"%s\",\"allocations\":%" PRIu32
-	       ",\"payload\":%" PRIu32 ",\"mode\":\"%s\",\"direction\":\"%s\","
+	printf("{\"step\":%u,\"step_of\":%.4f,\"backend\":\"%s\",\"server\":\"%s\",\"peer\":\"%s\","
+	       "\"allocations\":%" PRIu32 ",\"payload\":%" PRIu32
+	       ",\"mode\":\"%s\",\"direction\":\"%s\","
 	       "\"target_pps\":%" PRIu64 ",\"duration_s\":%.3f,\"warmup_s\":%.3f,"
 	       "\"setup_s\":%.4f,\"allocs_per_s\":%.1f,",
-	       be->ops->name, srv, peer, c->allocations, c->payload,
+	       r->step, r->step_of, be->ops->name, srv, peer, c->allocations, c->payload,
 	       c->mode == LD_MODE_CHANNEL ? "channel" : "send", dir, c->rate, r->measured_s,
 	       c->warmup, r->setup_s, r->setup_s > 0 ? c->allocations / r->setup_s : 0.0);
 	printf("\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"offered_pps\":%.1f,"

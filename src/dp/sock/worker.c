@@ -93,25 +93,58 @@ static void on_event(void *ctx, const struct tp_engine_event *ev)
 
 /* --- output --- */
 
+/*
+ * Group the queued datagrams by socket and, within a socket, by destination, keeping the order
+ * of each (socket, destination) pair: a burst from a listener interleaves allocations, and the
+ * platform sends a run to one destination as one GSO send. Returns false when already grouped.
+ */
+static bool group_out(struct worker *w, uint8_t *order)
+{
+	bool taken[RX_BURST] = { false };
+	unsigned i, k, m, c = 0;
+	bool moved = false;
+
+	for (i = 0; i < w->nout; i++) {
+		if (taken[i])
+			continue;
+		for (k = i; k < w->nout; k++) {
+			if (taken[k] || w->out[k].s != w->out[i].s)
+				continue;
+			for (m = k; m < w->nout; m++) {
+				if (taken[m] || w->out[m].s != w->out[i].s ||
+				    !tp_addr_eq(&w->out[m].d.dst, &w->out[k].d.dst))
+					continue;
+				taken[m] = true;
+				moved |= m != c;
+				order[c++] = (uint8_t)m;
+			}
+		}
+	}
+	return moved;
+}
+
 static void flush_out(struct worker *w)
 {
+	uint8_t order[RX_BURST];
+	bool reorder = w->nout > 2 && group_out(w, order);
 	unsigned i = 0;
 
 	while (i < w->nout) {
 		unsigned j = i + 1, sent;
+		tp_socket_t s = w->out[reorder ? order[i] : i].s;
 		int rc;
 
-		while (j < w->nout && w->out[j].s == w->out[i].s)
+		while (j < w->nout && w->out[reorder ? order[j] : j].s == s)
 			j++;
 		/* One batch per run of datagrams for the same socket. */
 		{
 			struct tp_dgram_out d[RX_BURST];
 
 			for (unsigned k = i; k < j; k++)
-				d[k - i] = w->out[k].d;
+				d[k - i] = w->out[reorder ? order[k] : k].d;
 			sent = 0;
 			while (sent < j - i) {
-				rc = tp_udp_send_batch(w->out[i].s, d + sent, j - i - sent);
+				rc = tp_udp_send_batch(s, d + sent, j - i - sent);
 				if (rc == 0 || rc == -EAGAIN) {
 					/* A full socket: drop the rest of this run, counted. */
 					tp_stat_add(&w->tx_failed, j - i - sent);

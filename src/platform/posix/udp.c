@@ -4,6 +4,10 @@
  * recvmsg/sendmsg loop elsewhere, with the local address carried in PKTINFO control messages
  * both ways (RFC 3542 §6 for IPv6; IP_PKTINFO on Linux and macOS, IP_RECVDSTADDR and
  * IP_SENDSRCADDR on the BSDs).
+ *
+ * On Linux >= 4.18 a run of same-sized datagrams to one destination leaves as one UDP GSO send
+ * (UDP_SEGMENT): one route lookup and one skb walk through the stack for up to 64 datagrams,
+ * split into separate datagrams at the device (or by software GSO), not one per datagram.
  */
 #include "platform_int.h"
 
@@ -11,10 +15,39 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#if TP_HAVE_RECVMMSG && TP_HAVE_UDP_SEGMENT
+#include <netinet/udp.h>
+#include <stdatomic.h>
+#define UDP_GSO 1
+#else
+#define UDP_GSO 0
+#endif
+
+#if UDP_GSO
+/* The kernel's UDP_MAX_SEGMENTS, and a total that keeps the IPv6 datagram under 64 KiB. */
+#define UDP_GSO_SEGS_MAX  64
+#define UDP_GSO_BYTES_MAX 65000
+
+/* Whether this process's kernel takes UDP_SEGMENT: probed on first use, shared by the workers. */
+enum {
+	GSO_UNKNOWN,
+	GSO_PROBED,
+	GSO_WORKS,
+	GSO_OFF
+};
+static atomic_int udp_gso_state;
+
+/* Control space for PKTINFO (the IPv6 one is the largest used) plus a UDP_SEGMENT size. */
+struct tp_cmsgbuf {
+	_Alignas(struct cmsghdr) unsigned char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+						   CMSG_SPACE(sizeof(uint16_t))];
+};
+#else
 /* Control space for one PKTINFO message; the IPv6 one is the largest of the kinds used. */
 struct tp_cmsgbuf {
 	_Alignas(struct cmsghdr) unsigned char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
+#endif
 
 static int udp_enable_pktinfo(int fd, int family)
 {
@@ -239,39 +272,178 @@ static int udp_prep_send(struct msghdr *mh, struct iovec *iov, union tp_sockaddr
 	}
 }
 
+#if UDP_GSO
+static size_t udp_dgram_len(const struct tp_dgram_out *o)
+{
+	size_t len = 0;
+
+	for (unsigned i = 0; i < o->iovcnt; i++)
+		len += o->iov[i].len;
+	return len;
+}
+
+/* Whether @b may ride in the same GSO send as @a: same destination, same source choice. */
+static bool udp_same_flow(const struct tp_dgram_out *a, const struct tp_dgram_out *b)
+{
+	return tp_addr_eq(&a->dst, &b->dst) && a->src.family == b->src.family &&
+	       (!a->src.family || tp_addr_ip_eq(&a->src, &b->src));
+}
+
+/* Append UDP_SEGMENT = @seg to @mh's control data (after any PKTINFO in @cb). */
+static void udp_add_segment(struct msghdr *mh, struct tp_cmsgbuf *cb, uint16_t seg)
+{
+	struct cmsghdr *c;
+
+	if (!mh->msg_control) {
+		mh->msg_control = cb->buf;
+		mh->msg_controllen = 0;
+	}
+	c = (struct cmsghdr *)(void *)(cb->buf + mh->msg_controllen);
+	memset(c, 0, CMSG_SPACE(sizeof(seg)));
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	mh->msg_controllen += CMSG_SPACE(sizeof(seg));
+}
+
+/* True when GSO may be tried; the first caller asks the kernel whether it knows UDP_SEGMENT
+ * (< 4.18 would ignore the cmsg and send one oversized datagram). */
+static bool udp_gso_usable(int fd)
+{
+	int st = atomic_load_explicit(&udp_gso_state, memory_order_relaxed);
+
+	if (st == GSO_UNKNOWN) {
+		int v = 0;
+		socklen_t len = sizeof(v);
+
+		st = getsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &v, &len) == 0 ? GSO_PROBED : GSO_OFF;
+		atomic_store_explicit(&udp_gso_state, st, memory_order_relaxed);
+	}
+	return st != GSO_OFF;
+}
+
+/* The errors by which a kernel or device refuses GSO itself rather than a datagram. */
+static bool udp_gso_refused(int err)
+{
+	return err == EIO || err == EINVAL || err == ENOPROTOOPT || err == EOPNOTSUPP;
+}
+#endif
+
+#if TP_HAVE_RECVMMSG
+/*
+ * sendmmsg @n datagrams; with @gso, each run of same-flow datagrams of one length (the last of
+ * the run may be shorter) is one message with UDP_SEGMENT. Returns datagrams sent, or a
+ * negative errno for @d[0] (for a GSO run, the errno of the run; @gso_err tells which).
+ */
+static int udp_send_mmsg(int fd, const struct tp_dgram_out *d, unsigned n, bool gso, bool *gso_err)
+{
+	struct iovec iov[TP_UDP_BATCH_MAX * TP_DGRAM_IOV_MAX];
+	union tp_sockaddr name[TP_UDP_BATCH_MAX];
+	struct tp_cmsgbuf cb[TP_UDP_BATCH_MAX];
+	struct mmsghdr mm[TP_UDP_BATCH_MAX];
+	uint8_t cnt[TP_UDP_BATCH_MAX];
+	unsigned i = 0, m = 0, niov = 0, done;
+	int r, err;
+
+	*gso_err = false;
+	while (i < n) {
+		unsigned k = 1;
+
+		err = udp_prep_send(&mm[m].msg_hdr, iov + niov, &name[m], &cb[m], &d[i]);
+		if (err < 0) {
+			/* Send what precedes the bad one; the next call reports it. */
+			if (i == 0)
+				return err;
+			break;
+		}
+		niov += d[i].iovcnt;
+		mm[m].msg_len = 0;
+#if UDP_GSO
+		if (gso && i + 1 < n) {
+			size_t seg = udp_dgram_len(&d[i]), total = seg;
+
+			while (i + k < n && k < UDP_GSO_SEGS_MAX && seg > 0 && seg <= UINT16_MAX) {
+				const struct tp_dgram_out *o = &d[i + k];
+				size_t len;
+
+				if (o->iovcnt < 1 || o->iovcnt > TP_DGRAM_IOV_MAX ||
+				    !udp_same_flow(&d[i], o))
+					break;
+				len = udp_dgram_len(o);
+				if (len == 0 || len > seg || total + len > UDP_GSO_BYTES_MAX)
+					break;
+				for (unsigned j = 0; j < o->iovcnt; j++) {
+					iov[niov + j].iov_base = (void *)(uintptr_t)o->iov[j].base;
+					iov[niov + j].iov_len = o->iov[j].len;
+				}
+				niov += o->iovcnt;
+				mm[m].msg_hdr.msg_iovlen += o->iovcnt;
+				total += len;
+				k++;
+				if (len < seg)
+					break; /* only the last segment may be short */
+			}
+			if (k > 1)
+				udp_add_segment(&mm[m].msg_hdr, &cb[m], (uint16_t)seg);
+		}
+#else
+		(void)gso;
+#endif
+		cnt[m++] = (uint8_t)k;
+		i += k;
+	}
+	do {
+		r = sendmmsg(fd, mm, m, 0);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		*gso_err = cnt[0] > 1;
+		return tp_neg_errno();
+	}
+	for (done = 0, i = 0; i < (unsigned)r; i++)
+		done += cnt[i];
+	return (int)done;
+}
+#endif
+
 int tp_udp_send_batch(tp_socket_t s, const struct tp_dgram_out *d, unsigned n)
 {
 	int fd = tp_fd(s);
-	struct iovec iov[TP_UDP_BATCH_MAX][TP_DGRAM_IOV_MAX];
-	union tp_sockaddr name[TP_UDP_BATCH_MAX];
-	struct tp_cmsgbuf cb[TP_UDP_BATCH_MAX];
-	unsigned i;
-	int err;
 
 	if (n > TP_UDP_BATCH_MAX)
 		n = TP_UDP_BATCH_MAX;
 	if (n == 0)
 		return 0;
 #if TP_HAVE_RECVMMSG
-	struct mmsghdr mm[TP_UDP_BATCH_MAX];
+	bool gso = false, gso_err;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		err = udp_prep_send(&mm[i].msg_hdr, iov[i], &name[i], &cb[i], &d[i]);
-		if (err < 0) {
-			/* Send what precedes the bad one; the next call reports it. */
-			if (i == 0)
-				return err;
-			n = i;
-			break;
-		}
-		mm[i].msg_len = 0;
+#if UDP_GSO
+	gso = n > 1 && udp_gso_usable(fd);
+#endif
+	r = udp_send_mmsg(fd, d, n, gso, &gso_err);
+#if UDP_GSO
+	if (gso && r > 0 &&
+	    atomic_load_explicit(&udp_gso_state, memory_order_relaxed) == GSO_PROBED)
+		atomic_store_explicit(&udp_gso_state, GSO_WORKS, memory_order_relaxed);
+	if (r < 0 && gso_err && udp_gso_refused(-r)) {
+		/* The kernel or device refused the GSO send itself (no checksum offload, a
+		 * segment over the MTU): send the same datagrams one by one. Before GSO has
+		 * worked once, take that as "never" for this process. */
+		int expect = GSO_PROBED;
+
+		atomic_compare_exchange_strong(&udp_gso_state, &expect, GSO_OFF);
+		r = udp_send_mmsg(fd, d, n, false, &gso_err);
 	}
-	do {
-		r = sendmmsg(fd, mm, n, 0);
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? tp_neg_errno() : r;
+#endif
+	return r;
 #else
+	struct iovec iov[TP_UDP_BATCH_MAX][TP_DGRAM_IOV_MAX];
+	union tp_sockaddr name[TP_UDP_BATCH_MAX];
+	struct tp_cmsgbuf cb[TP_UDP_BATCH_MAX];
+	unsigned i;
+	int err;
+
 	for (i = 0; i < n; i++) {
 		struct msghdr mh;
 		ssize_t r;
