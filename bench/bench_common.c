@@ -52,6 +52,30 @@ double bc_median(double *v, unsigned n)
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+void bc_params(struct tp_engine_params *p, const struct tp_addr *relay,
+	       const struct tp_engine_user *user, bool auth)
+{
+	memset(p, 0, sizeof(*p));
+	p->realm = BC_REALM;
+	p->relay4 = *relay;
+	p->port_min = BC_PORT_MIN;
+	p->port_max = BC_PORT_MAX;
+	p->users = user;
+	p->n_users = 1;
+	p->auth_required = auth;
+	p->nonce_lifetime = 3600;
+	p->allocations_per_user = 4000000;
+	p->allocations_total = 4000000;
+	p->permissions_per_allocation = 16;
+	p->channels_per_allocation = 16;
+	p->default_lifetime = 3600;
+	p->max_lifetime = 3600;
+	p->permission_lifetime = 3600;
+	p->channel_lifetime = 3600;
+	p->own = relay;
+	p->n_own = 1;
+}
+
 const char *bc_count_name(uint32_t n, char *buf, size_t cap)
 {
 	if (n == BC_PORTS)

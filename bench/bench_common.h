@@ -13,6 +13,7 @@
 
 #include <turnpike/addr.h>
 #include <turnpike/crypto.h>
+#include <turnpike/engine.h>
 #include <turnpike/stun.h>
 
 #define BC_N(a)	     (sizeof(a) / sizeof((a)[0]))
@@ -56,6 +57,14 @@ static inline uint32_t bc_rand_below(uint64_t *s, uint32_t n)
 
 /* "64k" for the whole port range, "10k", "1M"... */
 const char *bc_count_name(uint32_t n, char *buf, size_t cap);
+
+/*
+ * The engine parameters every benchmark runs with: realm and user above, relay address @p relay
+ * (kept by pointer as the own-address list), ports BC_PORT_MIN..BC_PORT_MAX, generous quotas
+ * and hour-long lifetimes so nothing expires or is refused during a measurement.
+ */
+void bc_params(struct tp_engine_params *p, const struct tp_addr *relay,
+	       const struct tp_engine_user *user, bool auth);
 
 /* The i-th client of the benchmark: 198.18.0.0/15 (RFC 2544), 64 source ports per address. */
 struct tp_addr bc_client(uint32_t i);

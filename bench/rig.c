@@ -106,25 +106,7 @@ int brig_start(uint32_t max_allocs)
 
 	tp_addr_parse(&B.srv, "10.99.0.2:3478");
 	tp_addr_parse_ip(&B.relay, "10.99.0.2");
-	memset(&p, 0, sizeof(p));
-	p.realm = BC_REALM;
-	p.relay4 = B.relay;
-	p.port_min = BC_PORT_MIN;
-	p.port_max = BC_PORT_MAX;
-	p.users = &user;
-	p.n_users = 1;
-	p.auth_required = true;
-	p.nonce_lifetime = 3600;
-	p.allocations_per_user = 1000000;
-	p.allocations_total = 1000000;
-	p.permissions_per_allocation = 16;
-	p.channels_per_allocation = 16;
-	p.default_lifetime = 3600;
-	p.max_lifetime = 3600;
-	p.permission_lifetime = 3600;
-	p.channel_lifetime = 3600;
-	p.own = &B.relay;
-	p.n_own = 1;
+	bc_params(&p, &B.relay, &user, true);
 	B.pol = tp_engine_policy_create(&p, err, sizeof(err));
 	B.sh = tp_engine_shared_create(1, secret);
 	if (!B.pol || !B.sh) {

@@ -74,7 +74,6 @@ static void shard_open(struct shard *s, unsigned k, bool auth, uint32_t cap)
 	char err[256];
 
 	memset(s, 0, sizeof(*s));
-	memset(&p, 0, sizeof(p));
 	memset(&s->relay, 0, sizeof(s->relay));
 	s->relay.family = TP_AF_INET;
 	s->relay.ip[0] = 10;
@@ -85,24 +84,7 @@ static void shard_open(struct shard *s, unsigned k, bool auth, uint32_t cap)
 	s->srv.port = 3478;
 	s->user.name = BC_USER;
 	s->user.password = BC_PASSWORD;
-	p.realm = BC_REALM;
-	p.relay4 = s->relay;
-	p.port_min = BC_PORT_MIN;
-	p.port_max = BC_PORT_MAX;
-	p.users = &s->user;
-	p.n_users = 1;
-	p.auth_required = auth;
-	p.nonce_lifetime = 3600;
-	p.allocations_per_user = 4000000;
-	p.allocations_total = 4000000;
-	p.permissions_per_allocation = 16;
-	p.channels_per_allocation = 16;
-	p.default_lifetime = 3600;
-	p.max_lifetime = 3600;
-	p.permission_lifetime = 3600;
-	p.channel_lifetime = 3600;
-	p.own = &s->relay;
-	p.n_own = 1;
+	bc_params(&p, &s->relay, &s->user, auth);
 	s->pol = tp_engine_policy_create(&p, err, sizeof(err));
 	if (!s->pol)
 		die(err);

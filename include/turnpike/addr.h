@@ -30,10 +30,20 @@ static inline unsigned tp_addr_iplen(const struct tp_addr *a)
 	return a->family == TP_AF_INET ? 4 : a->family == TP_AF_INET6 ? 16 : 0;
 }
 
-/** True when @p a and @p b have the same family and IP (ports ignored). */
+/**
+ * True when @p a and @p b have the same family and IP (ports ignored). The compares have a
+ * constant size, which the compiler inlines where a run-time length would call memcmp(): the
+ * relay paths compare addresses on every packet.
+ */
 static inline bool tp_addr_ip_eq(const struct tp_addr *a, const struct tp_addr *b)
 {
-	return a->family == b->family && memcmp(a->ip, b->ip, tp_addr_iplen(a)) == 0;
+	if (a->family != b->family)
+		return false;
+	if (a->family == TP_AF_INET)
+		return memcmp(a->ip, b->ip, 4) == 0;
+	if (a->family == TP_AF_INET6)
+		return memcmp(a->ip, b->ip, 16) == 0;
+	return true;
 }
 
 /** True when @p a and @p b have the same family, IP and port. */

@@ -261,8 +261,8 @@ uint32_t tp_alloc_find_hashed(struct tp_engine *e, uint32_t h, uint8_t transport
 	     i = tp_itab_next(&e->alloc_by_tuple, i)) {
 		struct tp_alloc *a = alloc_at(e, i);
 
-		if (a->transport == transport && addr_same(&a->client, client) &&
-		    addr_same(&a->server, server)) {
+		if (a->transport == transport && tp_addr_eq(&a->client, client) &&
+		    tp_addr_eq(&a->server, server)) {
 			/* Due but not yet reaped by the timer wheel: it is gone already. */
 			if (a->tl.expires <= e->now_s) {
 				tp_alloc_delete(e, i, TP_EVENT_ALLOC_EXPIRED);
@@ -698,7 +698,7 @@ static void peer_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp
 	/* Permissions are per IP (RFC 8656 §9); the cache catches a flow's next packet. */
 	pi = e->last_perm;
 	if (pi == TP_NIL || perm_at(e, pi)->alloc != ai ||
-	    !addr_ip_same(&perm_at(e, pi)->peer, &pkt->src)) {
+	    !tp_addr_ip_eq(&perm_at(e, pi)->peer, &pkt->src)) {
 		pi = tp_perm_find(e, ai, &pkt->src);
 		e->last_perm = pi;
 	}
@@ -714,7 +714,7 @@ static void peer_packet(struct tp_engine *e, const struct tp_pkt *pkt, struct tp
 	}
 	ci = e->last_chan;
 	if (ci == TP_NIL || chan_at(e, ci)->alloc != ai ||
-	    !addr_same(&chan_at(e, ci)->peer, &pkt->src)) {
+	    !tp_addr_eq(&chan_at(e, ci)->peer, &pkt->src)) {
 		ci = tp_chan_by_peer(e, ai, &pkt->src);
 		e->last_chan = ci;
 	}

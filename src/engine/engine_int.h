@@ -254,26 +254,6 @@ static inline struct tp_chan *chan_at(const struct tp_engine *e, uint32_t i)
 	return tp_pool_at(&e->chans, i);
 }
 
-/*
- * tp_addr_ip_eq() and tp_addr_eq() with compares of constant size, which the compiler inlines
- * where a run-time length calls memcmp(): the relay paths compare addresses on every packet.
- */
-static inline bool addr_ip_same(const struct tp_addr *a, const struct tp_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == TP_AF_INET)
-		return memcmp(a->ip, b->ip, 4) == 0;
-	if (a->family == TP_AF_INET6)
-		return memcmp(a->ip, b->ip, 16) == 0;
-	return true;
-}
-
-static inline bool addr_same(const struct tp_addr *a, const struct tp_addr *b)
-{
-	return a->port == b->port && addr_ip_same(a, b);
-}
-
 static inline void drop(struct tp_engine *e, struct tp_verdict *v, enum tp_drop why)
 {
 	v->kind = TP_VERDICT_DROP;

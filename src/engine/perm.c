@@ -57,7 +57,7 @@ uint32_t tp_perm_find(struct tp_engine *e, uint32_t alloc, const struct tp_addr 
 
 	if (a->n_perms <= LIST_WALK_MAX) {
 		for (uint32_t i = a->perms; i != TP_NIL; i = perm_at(e, i)->next)
-			if (addr_ip_same(&perm_at(e, i)->peer, peer))
+			if (tp_addr_ip_eq(&perm_at(e, i)->peer, peer))
 				return i;
 		return TP_NIL;
 	}
@@ -67,7 +67,7 @@ uint32_t tp_perm_find(struct tp_engine *e, uint32_t alloc, const struct tp_addr 
 	     i = tp_itab_next(&e->perm_by_peer, i)) {
 		struct tp_perm *p = perm_at(e, i);
 
-		if (p->alloc == alloc && addr_ip_same(&p->peer, peer))
+		if (p->alloc == alloc && tp_addr_ip_eq(&p->peer, peer))
 			return i;
 	}
 	return TP_NIL;
@@ -108,7 +108,7 @@ uint32_t tp_chan_by_peer(struct tp_engine *e, uint32_t alloc, const struct tp_ad
 		for (uint32_t i = a->chans; i != TP_NIL; i = chan_at(e, i)->next) {
 			const struct tp_chan *c = chan_at(e, i);
 
-			if (addr_same(&c->peer, peer))
+			if (tp_addr_eq(&c->peer, peer))
 				return c->tl.expires > e->now_s ? i : TP_NIL;
 		}
 		return TP_NIL;
@@ -119,7 +119,7 @@ uint32_t tp_chan_by_peer(struct tp_engine *e, uint32_t alloc, const struct tp_ad
 	     i = tp_itab_next(&e->chan_by_peer, i)) {
 		struct tp_chan *c = chan_at(e, i);
 
-		if (c->alloc == alloc && addr_same(&c->peer, peer))
+		if (c->alloc == alloc && tp_addr_eq(&c->peer, peer))
 			return c->tl.expires > e->now_s ? i : TP_NIL;
 	}
 	return TP_NIL;

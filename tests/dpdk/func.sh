@@ -166,21 +166,7 @@ veth)
 	for dev in tpv1 tpv0; do
 		ip -n "$ns" link set "$dev" up || fail "cannot bring $dev up"
 	done
-	# tx-checksumming off on tpv1 (SIOCETHTOOL 0x8946: ETHTOOL_STXCSUM 0x17, ETHTOOL_GTXCSUM
-	# 0x16), else the kernel hands the relay partial UDP checksums, which it rightly drops.
-	ip netns exec "$ns" python3 - tpv1 <<'EOF' || fail "cannot turn TX checksum offload off on tpv1"
-import ctypes, fcntl, socket, struct, sys
-
-def ethtool(ifname, cmd, data=0):
-    buf = ctypes.create_string_buffer(struct.pack("II", cmd, data), 8)
-    req = struct.pack("16sP", ifname.encode(), ctypes.addressof(buf)) + b"\0" * 16
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        fcntl.ioctl(s.fileno(), 0x8946, req)
-    return struct.unpack("II", buf.raw)[1]
-
-ethtool(sys.argv[1], 0x17, 0)
-assert ethtool(sys.argv[1], 0x16) == 0, "tx-checksumming is still on"
-EOF
+	txcsum_off "$ns" tpv1 || fail "cannot turn TX checksum offload off on tpv1"
 	# net_af_xdp if it starts here (a short probe run of turnpike), else net_af_packet.
 	if [ "$want" != af_packet ]; then
 		write_dpdk net_af_xdp0 net_af_xdp0,iface=tpv0

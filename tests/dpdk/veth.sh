@@ -84,22 +84,9 @@ ip netns exec "$nsdp" sh -c 'sysctl -qw net.ipv6.conf.tpv0.disable_ipv6=1;
 ip netns exec "$nscli" sh -c 'sysctl -qw net.ipv6.conf.tpv1.disable_ipv6=1;
 	ip addr add 10.99.2.1/24 dev tpv1; ip link set tpv1 up' || fail "cannot address tpv1"
 
-# --- tx-checksumming off on the client side: ETHTOOL_STXCSUM (0x17), then read it back with
-# ETHTOOL_GTXCSUM (0x16); SIOCETHTOOL is 0x8946 and struct ifreq is the name, then a pointer ---
-ip netns exec "$nscli" python3 - tpv1 <<'EOF' || fail "cannot turn TX checksum offload off on tpv1"
-import ctypes, fcntl, socket, struct, sys
-
-def ethtool(ifname, cmd, data=0):
-    buf = ctypes.create_string_buffer(struct.pack("II", cmd, data), 8)
-    req = struct.pack("16sP", ifname.encode(), ctypes.addressof(buf)) + b"\0" * 16
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        fcntl.ioctl(s.fileno(), 0x8946, req)
-    return struct.unpack("II", buf.raw)[1]
-
-ethtool(sys.argv[1], 0x17, 0)
-assert ethtool(sys.argv[1], 0x16) == 0, "tx-checksumming is still on"
-print("%s: tx-checksumming off" % sys.argv[1])
-EOF
+# --- tx-checksumming off on the client side ---
+txcsum_off "$nscli" tpv1 || fail "cannot turn TX checksum offload off on tpv1"
+echo "tpv1: tx-checksumming off"
 
 # --- the relay, on lcores 0 (control) and 1 (worker); the clients run on CPU 0 ---
 write_config() {

@@ -68,18 +68,6 @@ static bool ip_unspecified(const struct tp_addr *a)
 	return memcmp(a->ip, zero, tp_addr_iplen(a)) == 0;
 }
 
-/* tp_addr_ip_eq() with constant-size compares (inlined, no memcmp call): per packet. */
-static bool ip_same(const struct tp_addr *a, const struct tp_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	if (a->family == TP_AF_INET)
-		return memcmp(a->ip, b->ip, 4) == 0;
-	if (a->family == TP_AF_INET6)
-		return memcmp(a->ip, b->ip, 16) == 0;
-	return true;
-}
-
 /* Which side a UDP datagram to @dst comes from, or -1 when it is for none of ours. */
 static int origin_of(const struct tp_dpdkdp *dp, const struct tp_addr *dst)
 {
@@ -90,10 +78,10 @@ static int origin_of(const struct tp_dpdkdp *dp, const struct tp_addr *dst)
 		const struct tp_addr *l = &dp->listen[i];
 
 		if (l->port == dst->port && l->family == dst->family &&
-		    (ip_same(l, dst) || (ip_unspecified(l) && is_ours(dp, dst))))
+		    (tp_addr_ip_eq(l, dst) || (ip_unspecified(l) && is_ours(dp, dst))))
 			return TP_PKT_FROM_CLIENT;
 	}
-	if (relay->family && ip_same(relay, dst) && dst->port >= dp->conf.port_min &&
+	if (relay->family && tp_addr_ip_eq(relay, dst) && dst->port >= dp->conf.port_min &&
 	    dst->port <= dp->conf.port_max)
 		return TP_PKT_FROM_PEER;
 	return -1;
