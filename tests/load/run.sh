@@ -220,6 +220,17 @@ run_case "send indications both, 10 allocations" --server "$SRV" --user u --pass
 run_case "TURN REST credentials, 20 allocations, c2p" --server "$SRV" --rest-secret "$SECRET" \
 	--rest-user loadtest --allocations 20 --rate 10000 --duration 1 --warmup 0.3 --direction c2p
 
+# Refreshes during a run: Refresh, CreatePermission and ChannelBind again every second for each
+# allocation, while traffic flows without loss.
+run_case "refresh cycles during traffic, 5 allocations" --server "$SRV" --user u --password p \
+	--allocations 5 --rate 2000 --duration 3 --warmup 0.2 --refresh 1
+rf=$(field "$LAST_OUT" refreshes)
+if [ "${rf:-0}" -ge 10 ] 2>/dev/null; then
+	ok "refreshes=$rf in that run (5 allocations, every second for 3 s)"
+else
+	bad "expected at least 10 refresh cycles, got '${rf}'"
+fi
+
 # --steps: one more measurement per fraction, on the same allocations, at that fraction of the
 # first measurement's rate; one JSON line each.
 timeout 60 "$LOAD" --server "$SRV" --user u --password p --allocations 5 --rate 20000 \
